@@ -1,0 +1,3 @@
+//! Criterion benches for dwcp-crypto (being filled in).
+
+fn main() {}
