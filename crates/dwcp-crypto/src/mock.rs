@@ -36,7 +36,11 @@ impl fmt::Debug for InsecureMockPublic {
 
 impl fmt::Debug for InsecureMockSignature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "InsecureMockSig({:02x}{:02x}{:02x}..)", self.0[0], self.0[1], self.0[2])
+        write!(
+            f,
+            "InsecureMockSig({:02x}{:02x}{:02x}..)",
+            self.0[0], self.0[1], self.0[2]
+        )
     }
 }
 
@@ -69,7 +73,12 @@ impl InsecureMockSecret {
 
     /// The mock signature of `msg` under `context`.
     pub fn sign(&self, context: &[u8], msg: &[u8]) -> InsecureMockSignature {
-        InsecureMockSignature(truncate16(mock_hash(b"dwcp-insecure-mock-sig", self.id, context, msg)))
+        InsecureMockSignature(truncate16(mock_hash(
+            b"dwcp-insecure-mock-sig",
+            self.id,
+            context,
+            msg,
+        )))
     }
 
     /// Mock VRF: (output, proof) for `input` under `context`.
@@ -86,7 +95,12 @@ impl InsecureMockPublic {
 
     pub(crate) fn vrf(&self, context: &[u8], input: &[u8]) -> ([u8; 32], [u8; 16]) {
         let out = mock_hash(b"dwcp-insecure-mock-vrf-out", self.0, context, input);
-        let proof = truncate16(mock_hash(b"dwcp-insecure-mock-vrf-proof", self.0, context, input));
+        let proof = truncate16(mock_hash(
+            b"dwcp-insecure-mock-vrf-proof",
+            self.0,
+            context,
+            input,
+        ));
         (out, proof)
     }
 }

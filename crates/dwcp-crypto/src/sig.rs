@@ -119,7 +119,9 @@ impl PublicKey {
     /// A signature of a different kind than the key is invalid.
     pub fn verify(&self, context: &[u8], msg: &[u8], sig: &Signature) -> bool {
         match (self, sig) {
-            (PublicKey::Sr25519(pk), Signature::Sr25519(s)) => pk.verify(signing_context(context).bytes(msg), s).is_ok(),
+            (PublicKey::Sr25519(pk), Signature::Sr25519(s)) => {
+                pk.verify(signing_context(context).bytes(msg), s).is_ok()
+            }
             #[cfg(feature = "insecure-mock-crypto")]
             (PublicKey::InsecureMock(pk), Signature::InsecureMock(s)) => pk.verify(context, msg, s),
             #[cfg(feature = "insecure-mock-crypto")]
@@ -137,7 +139,10 @@ impl PublicKey {
 /// from the transcripts, no OS randomness), which costs roughly half as much
 /// per signature as individual checks for large batches. Mock items (and
 /// kind-mismatched items, which are always invalid) are checked one by one.
-pub fn verify_batch(context: &[u8], items: &[(&PublicKey, &[u8], &Signature)]) -> Result<(), Vec<usize>> {
+pub fn verify_batch(
+    context: &[u8],
+    items: &[(&PublicKey, &[u8], &Signature)],
+) -> Result<(), Vec<usize>> {
     let mut pks = Vec::with_capacity(items.len());
     let mut sigs = Vec::with_capacity(items.len());
     let mut msgs = Vec::with_capacity(items.len());
@@ -158,7 +163,11 @@ pub fn verify_batch(context: &[u8], items: &[(&PublicKey, &[u8], &Signature)]) -
         let transcripts = msgs.iter().map(|m| ctx.bytes(m));
         if schnorrkel::verify_batch_deterministic(transcripts, &sigs, &pks, false).is_err() {
             bad.extend(
-                items.iter().enumerate().filter(|(_, (pk, msg, sig))| !pk.verify(context, msg, sig)).map(|(i, _)| i),
+                items
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (pk, msg, sig))| !pk.verify(context, msg, sig))
+                    .map(|(i, _)| i),
             );
         }
     }
@@ -200,7 +209,11 @@ impl Keyring {
     pub fn insecure_mock(n: usize, seed: u64) -> Keyring {
         Self::from_secrets(
             (0..n as u64)
-                .map(|i| SecretKey::InsecureMock(mock::InsecureMockSecret::from_rng(&mut rng::derive(seed, i))))
+                .map(|i| {
+                    SecretKey::InsecureMock(mock::InsecureMockSecret::from_rng(&mut rng::derive(
+                        seed, i,
+                    )))
+                })
                 .collect(),
         )
     }

@@ -58,8 +58,15 @@ impl SecretKey {
         match self {
             SecretKey::Sr25519(kp) => {
                 let extra = attach_rng(merlin::Transcript::new(b"VRF"), NoExtraRandomness);
-                let (inout, proof, _) = kp.vrf_sign_extra(signing_context(context).bytes(input), extra);
-                (output_of(&inout), VrfProof::Sr25519 { preout: inout.to_preout(), proof })
+                let (inout, proof, _) =
+                    kp.vrf_sign_extra(signing_context(context).bytes(input), extra);
+                (
+                    output_of(&inout),
+                    VrfProof::Sr25519 {
+                        preout: inout.to_preout(),
+                        proof,
+                    },
+                )
             }
             #[cfg(feature = "insecure-mock-crypto")]
             SecretKey::InsecureMock(sk) => {
@@ -79,7 +86,9 @@ impl PublicKey {
                 // `vrf_verify` uses the same `Transcript::new(b"VRF")` proof
                 // transcript as `vrf_prove`; the attached RNG only affects
                 // the prover's nonce.
-                let (inout, _) = pk.vrf_verify(signing_context(context).bytes(input), preout, proof).ok()?;
+                let (inout, _) = pk
+                    .vrf_verify(signing_context(context).bytes(input), preout, proof)
+                    .ok()?;
                 Some(output_of(&inout))
             }
             #[cfg(feature = "insecure-mock-crypto")]

@@ -12,14 +12,25 @@ fn sign_verify_roundtrip_and_negatives() {
     let sig = ring.secrets[0].sign(CTX, b"hello");
     assert!(ring.publics[0].verify(CTX, b"hello", &sig));
     assert!(!ring.publics[1].verify(CTX, b"hello", &sig), "wrong key");
-    assert!(!ring.publics[0].verify(CTX, b"hellO", &sig), "wrong message");
-    assert!(!ring.publics[0].verify(b"other-context", b"hello", &sig), "wrong context");
-    let Signature::Sr25519(inner) = sig else { panic!("expected sr25519") };
+    assert!(
+        !ring.publics[0].verify(CTX, b"hellO", &sig),
+        "wrong message"
+    );
+    assert!(
+        !ring.publics[0].verify(b"other-context", b"hello", &sig),
+        "wrong context"
+    );
+    let Signature::Sr25519(inner) = sig else {
+        panic!("expected sr25519")
+    };
     let mut bytes = inner.to_bytes();
     bytes[5] ^= 1;
     let tampered = schnorrkel::Signature::from_bytes(&bytes).map(Signature::Sr25519);
     if let Ok(t) = tampered {
-        assert!(!ring.publics[0].verify(CTX, b"hello", &t), "tampered signature");
+        assert!(
+            !ring.publics[0].verify(CTX, b"hello", &t),
+            "tampered signature"
+        );
     }
 }
 
@@ -48,7 +59,10 @@ fn debug_never_prints_secret() {
         #[allow(unreachable_patterns)]
         _ => unreachable!(),
     };
-    let hex: String = schnorrkel_secret[..4].iter().map(|b| format!("{b:02x}")).collect();
+    let hex: String = schnorrkel_secret[..4]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     assert!(!dbg.contains(&hex));
 }
 
@@ -71,7 +85,9 @@ fn wire_roundtrip_and_malformed_bytes_rejected() {
     let enc = codec::encode(&sig);
     assert!(codec::decode::<Signature>(&enc[..enc.len() - 1]).is_err());
     for seed in 0..64u8 {
-        let junk: Vec<u8> = (0..70).map(|i| seed.wrapping_mul(31).wrapping_add(i)).collect();
+        let junk: Vec<u8> = (0..70)
+            .map(|i| seed.wrapping_mul(31).wrapping_add(i))
+            .collect();
         let _ = codec::decode::<Signature>(&junk);
         let _ = codec::decode::<PublicKey>(&junk);
     }
@@ -81,10 +97,20 @@ fn wire_roundtrip_and_malformed_bytes_rejected() {
 fn batch_verify_reports_bad_indices() {
     let ring = Keyring::sr25519(8, 5);
     let msgs: Vec<Vec<u8>> = (0..8u8).map(|i| vec![i; 10]).collect();
-    let mut sigs: Vec<Signature> = ring.secrets.iter().zip(&msgs).map(|(sk, m)| sk.sign(CTX, m)).collect();
+    let mut sigs: Vec<Signature> = ring
+        .secrets
+        .iter()
+        .zip(&msgs)
+        .map(|(sk, m)| sk.sign(CTX, m))
+        .collect();
     let items = |sigs: &[Signature]| -> Result<(), Vec<usize>> {
-        let v: Vec<(&PublicKey, &[u8], &Signature)> =
-            ring.publics.iter().zip(&msgs).zip(sigs).map(|((pk, m), s)| (pk, m.as_slice(), s)).collect();
+        let v: Vec<(&PublicKey, &[u8], &Signature)> = ring
+            .publics
+            .iter()
+            .zip(&msgs)
+            .zip(sigs)
+            .map(|((pk, m), s)| (pk, m.as_slice(), s))
+            .collect();
         verify_batch(CTX, &v)
     };
     assert_eq!(items(&sigs), Ok(()));
@@ -92,7 +118,10 @@ fn batch_verify_reports_bad_indices() {
     sigs[2] = ring.secrets[3].sign(CTX, &msgs[2]); // wrong signer
     sigs[6] = ring.secrets[6].sign(b"other", &msgs[6]); // wrong context
     assert_eq!(items(&sigs), Err(vec![2, 6]));
-    assert_eq!(verify_batch(b"other", &[(&ring.publics[6], &msgs[6], &sigs[6])]), Ok(()));
+    assert_eq!(
+        verify_batch(b"other", &[(&ring.publics[6], &msgs[6], &sigs[6])]),
+        Ok(())
+    );
 }
 
 #[cfg(feature = "insecure-mock-crypto")]
@@ -109,8 +138,14 @@ mod mock {
         assert!(!mock.publics[0].verify(CTX, b"n", &s));
         assert!(!mock.publics[0].verify(b"c", b"m", &s));
         let r = real.secrets[0].sign(CTX, b"m");
-        assert!(!mock.publics[0].verify(CTX, b"m", &r), "mock key rejects sr25519 sig");
-        assert!(!real.publics[0].verify(CTX, b"m", &s), "sr25519 key rejects mock sig");
+        assert!(
+            !mock.publics[0].verify(CTX, b"m", &r),
+            "mock key rejects sr25519 sig"
+        );
+        assert!(
+            !real.publics[0].verify(CTX, b"m", &s),
+            "sr25519 key rejects mock sig"
+        );
         assert_eq!(Keyring::insecure_mock(3, 1).publics, mock.publics);
         assert_eq!(codec::decode::<Signature>(&codec::encode(&s)), Ok(s));
         // Mixed batch: mock, real, and mismatched items.
