@@ -19,9 +19,11 @@
 //! failing single signature is reported in [`Aggregated::bad_signers`]. With
 //! `b` bad signatures among `m` this costs `O(b log m)` verifications.
 
+use crate::bisect::bisect;
+use crate::points::pairing_check;
 use crate::points::{self, short_hex};
 use crate::signers::SignerSet;
-use blsttc::blstrs::{G1Affine, G1Projective, G2Affine, G2Projective, Scalar, pairing};
+use blsttc::blstrs::{G1Affine, G1Projective, G2Affine, G2Projective, Scalar};
 use blsttc::group::prime::PrimeCurveAffine;
 use blsttc::group::{Curve, Group};
 use blsttc::rand::Rng as _;
@@ -260,8 +262,7 @@ fn set_verifies(pks: &[&AggPublicKey], msg: &Hashed<'_>, sig: &AggSignature) -> 
             let apk = acc.to_affine();
             // e(apk, H(m)) == e(g1, sig); the identity key would accept the
             // identity signature, so it is refused.
-            !bool::from(apk.is_identity())
-                && pairing(&apk, &msg.point()) == pairing(&G1Affine::generator(), sig)
+            !bool::from(apk.is_identity()) && pairing_check(&apk, &msg.point(), sig)
         }
         #[cfg(feature = "insecure-mock-crypto")]
         AggSignature::InsecureMock(s) => {
@@ -338,32 +339,9 @@ pub fn aggregate(
             _ => bad.push(*id),
         }
     }
-    let mut good = Vec::with_capacity(items.len());
-    let mut stack = vec![(items.as_slice(), false)];
-    // Each entry is a non-empty subset; `known_bad` means its parent failed
-    // and its sibling verified, so it must fail too and is not re-checked.
-    while let Some((set, known_bad)) = stack.pop() {
-        if set.is_empty() {
-            continue;
-        }
-        let ok = !known_bad && subset_ok(set, &hashed);
-        if ok {
-            good.extend_from_slice(set);
-        } else if let [(id, _, _)] = set {
-            bad.push(*id);
-        } else {
-            let (left, right) = set.split_at(set.len() / 2);
-            if subset_ok(left, &hashed) {
-                good.extend_from_slice(left);
-                stack.push((right, true));
-            } else {
-                stack.push((right, false));
-                stack.push((left, true));
-            }
-        }
-    }
+    let (good, bad_items) = bisect(&items, false, |set| subset_ok(set, &hashed));
+    bad.extend(bad_items.iter().map(|(id, _, _)| *id));
     bad.sort_unstable();
-    good.sort_unstable_by_key(|(id, _, _)| *id);
     let cert = match sum_signatures(good.iter().map(|(_, _, s)| *s)) {
         Some(sig) => AggregateCert {
             signers: good.iter().map(|(id, _, _)| *id).collect(),

@@ -67,6 +67,7 @@
 //! Mock and real values never verify against each other.
 
 pub mod aggregate;
+pub(crate) mod bisect;
 pub mod error;
 pub(crate) mod nonce;
 pub(crate) mod points;

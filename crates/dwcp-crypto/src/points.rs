@@ -75,3 +75,23 @@ pub(crate) mod g2 {
 pub(crate) fn short_hex(bytes: &[u8]) -> String {
     bytes.iter().take(6).map(|b| format!("{b:02x}")).collect()
 }
+
+/// True if `e(pk, h) == e(g1, sig)`, i.e. `sig` is the BLS signature of the
+/// message hashed to `h` under `pk`. Computed as one multi-Miller loop over
+/// `(pk, h), (-g1, sig)` and a single final exponentiation.
+pub(crate) fn pairing_check(
+    pk: &blsttc::G1Affine,
+    h: &blsttc::G2Affine,
+    sig: &blsttc::G2Affine,
+) -> bool {
+    use blsttc::blstrs::{Bls12, G2Prepared, Gt};
+    use blsttc::group::Group;
+    use blsttc::group::prime::PrimeCurveAffine;
+    use pairing::{MillerLoopResult, MultiMillerLoop};
+    let neg_g1 = -blsttc::G1Affine::generator();
+    let terms = [
+        (pk, &G2Prepared::from(*h)),
+        (&neg_g1, &G2Prepared::from(*sig)),
+    ];
+    Bls12::multi_miller_loop(&terms).final_exponentiation() == Gt::identity()
+}

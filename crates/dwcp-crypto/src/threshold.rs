@@ -21,11 +21,11 @@
 //! Evaluated public key shares are cached per node on first use, so
 //! verifying many shares from the same node costs one polynomial evaluation.
 
-use crate::error::{CombineError, ParamError};
+use crate::error::ParamError;
+use crate::points::pairing_check;
 use dwcp_core::NodeId;
 use dwcp_core::rng;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -90,8 +90,8 @@ impl fmt::Debug for ThresholdShare {
 enum GroupKey {
     Bls {
         set: blsttc::PublicKeySet,
-        master: blsttc::PublicKey,
-        cache: Vec<OnceLock<blsttc::PublicKeyShare>>,
+        master: blsttc::G1Affine,
+        cache: Vec<OnceLock<blsttc::G1Affine>>,
     },
     #[cfg(feature = "insecure-mock-crypto")]
     InsecureMock { group: u64 },
@@ -261,7 +261,7 @@ impl ThresholdShare {
 impl ThresholdPublic {
     fn from_set(n: usize, set: blsttc::PublicKeySet) -> ThresholdPublic {
         let threshold = set.threshold() + 1;
-        let master = set.public_key();
+        let master = blsttc::G1Affine::from(set.public_key());
         let cache = (0..n).map(|_| OnceLock::new()).collect();
         ThresholdPublic {
             n,
@@ -281,11 +281,19 @@ impl ThresholdPublic {
     }
 
     /// The cached public key share of `node`, evaluating it on first use.
-    fn pk_share(&self, node: NodeId) -> Option<&blsttc::PublicKeyShare> {
+    fn pk_share(&self, node: NodeId) -> Option<&blsttc::G1Affine> {
         match &self.key {
-            GroupKey::Bls { set, cache, .. } => cache
-                .get(node.index())
-                .map(|slot| slot.get_or_init(|| set.public_key_share(node.0 as u64))),
+            GroupKey::Bls { set, cache, .. } => cache.get(node.index()).map(|slot| {
+                slot.get_or_init(|| {
+                    // blsttc exposes the evaluated share only as bytes; they
+                    // come from a valid point, so the unchecked decompression
+                    // is exact (were it ever to fail, the identity verifies
+                    // nothing).
+                    let bytes = set.public_key_share(node.0 as u64).to_bytes();
+                    Option::from(blsttc::G1Affine::from_compressed_unchecked(&bytes))
+                        .unwrap_or_default()
+                })
+            }),
             #[cfg(feature = "insecure-mock-crypto")]
             GroupKey::InsecureMock { .. } => None,
         }
@@ -303,7 +311,7 @@ impl ThresholdPublic {
         match (&self.key, share) {
             (GroupKey::Bls { .. }, PartialSig::Bls(s)) => self
                 .pk_share(signer)
-                .is_some_and(|pk| pk.verify_g2(s, msg.point())),
+                .is_some_and(|pk| bls_verify(pk, &msg.point(), &s.0)),
             #[cfg(feature = "insecure-mock-crypto")]
             (GroupKey::InsecureMock { group }, PartialSig::InsecureMock(s)) => {
                 *s == mock16(b"dwcp-insecure-mock-tshare", *group, Some(signer), msg.raw)
@@ -321,7 +329,7 @@ impl ThresholdPublic {
     fn verify_hashed(&self, msg: &Hashed<'_>, cert: &Certificate) -> bool {
         match (&self.key, cert) {
             (GroupKey::Bls { master, .. }, Certificate::Bls(sig)) => {
-                master.verify_g2(sig, msg.point())
+                bls_verify(master, &msg.point(), sig)
             }
             #[cfg(feature = "insecure-mock-crypto")]
             (GroupKey::InsecureMock { group }, Certificate::InsecureMock(c)) => {
@@ -366,90 +374,17 @@ impl ThresholdPublic {
             }
         }
     }
+}
 
-    /// Combines shares into a certificate: optimistic, then one-by-one on
-    /// failure (see the module docs). Drops evidence; use
-    /// [`combine_with_evidence`](Self::combine_with_evidence) to keep it.
-    pub fn combine(
-        &self,
-        msg: &[u8],
-        shares: &BTreeMap<NodeId, PartialSig>,
-    ) -> Result<Certificate, CombineError> {
-        self.combine_with_evidence(msg, shares).map(|c| c.cert)
-    }
-
-    /// Like [`combine`](Self::combine), also returning the signers whose
-    /// shares were found bad on the way. Shares from ids `>= n` are bad.
-    /// When the optimistic attempt fails, shares are checked in `NodeId`
-    /// order until `threshold` good ones are found; later shares are not
-    /// examined.
-    pub fn combine_with_evidence(
-        &self,
-        msg: &[u8],
-        shares: &BTreeMap<NodeId, PartialSig>,
-    ) -> Result<Combined, CombineError> {
-        let mut bad: Vec<NodeId> = shares
-            .keys()
-            .filter(|id| id.index() >= self.n)
-            .copied()
-            .collect();
-        let candidates: Vec<(NodeId, &PartialSig)> = shares
-            .iter()
-            .filter(|(id, _)| id.index() < self.n)
-            .map(|(id, s)| (*id, s))
-            .collect();
-        let not_enough = |bad: Vec<NodeId>, valid: usize| CombineError {
-            bad_signers: bad,
-            not_enough: true,
-            valid,
-            needed: self.threshold,
-        };
-        if candidates.len() < self.threshold {
-            return Err(not_enough(bad, candidates.len()));
-        }
-        let hashed = Hashed::new(msg);
-        let first = candidates.get(..self.threshold).unwrap_or(&candidates);
-        if let Some(cert) = self
-            .interpolate(&hashed, first)
-            .filter(|c| self.verify_hashed(&hashed, c))
-        {
-            return Ok(Combined {
-                cert,
-                bad_signers: bad,
-            });
-        }
-        let mut good = Vec::with_capacity(self.threshold);
-        for (id, s) in &candidates {
-            if good.len() == self.threshold {
-                break;
-            }
-            if self.verify_share_hashed(*id, &hashed, s) {
-                good.push((*id, *s));
-            } else {
-                bad.push(*id);
-            }
-        }
-        bad.sort_unstable();
-        if good.len() < self.threshold {
-            return Err(not_enough(bad, good.len()));
-        }
-        match self
-            .interpolate(&hashed, &good)
-            .filter(|c| self.verify_hashed(&hashed, c))
-        {
-            Some(cert) => Ok(Combined {
-                cert,
-                bad_signers: bad,
-            }),
-            // Unreachable with verified shares; reported rather than assumed.
-            None => Err(CombineError {
-                bad_signers: bad,
-                not_enough: false,
-                valid: good.len(),
-                needed: self.threshold,
-            }),
-        }
-    }
+/// `sig` is a valid signature under `pk` on the message hashed to `h`. The
+/// identity key is refused (it would accept the identity signature).
+fn bls_verify(pk: &blsttc::G1Affine, h: &blsttc::G2Affine, sig: &blsttc::Signature) -> bool {
+    use blsttc::group::prime::PrimeCurveAffine;
+    // blsttc keeps the point private; its bytes come from a valid
+    // (subgroup-checked) point, so unchecked decompression is exact.
+    let point: Option<blsttc::G2Affine> =
+        blsttc::G2Affine::from_compressed_unchecked(&sig.to_bytes()).into();
+    !bool::from(pk.is_identity()) && point.is_some_and(|p| pairing_check(pk, h, &p))
 }
 
 /// A message and its hash to G2, computed at most once.
@@ -472,64 +407,5 @@ impl<'a> Hashed<'a> {
     }
 }
 
-mod wire {
-    use super::*;
-
-    /// The wire form of [`ThresholdPublic`].
-    #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-    pub(super) struct PublicWire {
-        n: u32,
-        threshold: u32,
-        key: KeyWire,
-    }
-
-    #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-    enum KeyWire {
-        /// Concatenated 48-byte compressed G1 commitment coefficients.
-        Bls(Vec<u8>),
-        #[cfg(feature = "insecure-mock-crypto")]
-        InsecureMock(u64),
-    }
-
-    impl From<ThresholdPublic> for PublicWire {
-        fn from(p: ThresholdPublic) -> Self {
-            let key = match &p.key {
-                GroupKey::Bls { set, .. } => KeyWire::Bls(set.to_bytes()),
-                #[cfg(feature = "insecure-mock-crypto")]
-                GroupKey::InsecureMock { group } => KeyWire::InsecureMock(*group),
-            };
-            PublicWire {
-                n: p.n as u32,
-                threshold: p.threshold as u32,
-                key,
-            }
-        }
-    }
-
-    impl TryFrom<PublicWire> for ThresholdPublic {
-        type Error = String;
-
-        fn try_from(w: PublicWire) -> Result<Self, String> {
-            let (n, threshold) = (w.n as usize, w.threshold as usize);
-            check_params(n, threshold).map_err(|e| e.to_string())?;
-            match w.key {
-                KeyWire::Bls(bytes) => {
-                    if bytes.len() != threshold * blsttc::PK_SIZE {
-                        return Err(format!(
-                            "commitment of {} bytes for threshold {threshold}",
-                            bytes.len()
-                        ));
-                    }
-                    let set = blsttc::PublicKeySet::from_bytes(bytes).map_err(|e| e.to_string())?;
-                    Ok(ThresholdPublic::from_set(n, set))
-                }
-                #[cfg(feature = "insecure-mock-crypto")]
-                KeyWire::InsecureMock(group) => Ok(ThresholdPublic {
-                    n,
-                    threshold,
-                    key: GroupKey::InsecureMock { group },
-                }),
-            }
-        }
-    }
-}
+mod combine;
+mod wire;

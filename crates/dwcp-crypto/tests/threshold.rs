@@ -91,6 +91,46 @@ fn combine_reports_bad_signers_and_recovers() {
 }
 
 #[test]
+fn shares_beyond_the_first_threshold_are_not_examined_when_optimistic_succeeds() {
+    let s = ThresholdSetup::generate(5, 3, 11);
+    let mut sh = shares(&s, &[0, 1, 2, 3, 4], b"m");
+    sh.insert(NodeId(4), s.shares[4].sign(b"x"));
+    let c = s.public.combine_with_evidence(b"m", &sh).unwrap();
+    assert!(c.bad_signers.is_empty());
+    // With a bad share among the first three, it is found and replaced.
+    sh.insert(NodeId(0), s.shares[0].sign(b"x"));
+    let c = s.public.combine_with_evidence(b"m", &sh).unwrap();
+    assert_eq!(c.bad_signers, vec![NodeId(0)]);
+    assert!(s.public.verify(b"m", &c.cert));
+}
+
+/// Two colluders shift their shares by +D and -D: every sum containing both
+/// verifies, but the interpolation does not. Only they must be blamed.
+#[test]
+#[allow(irrefutable_let_patterns)]
+fn cancelling_shares_are_caught_without_blaming_honest_nodes() {
+    use blsttc::group::Curve;
+    let s = ThresholdSetup::generate(7, 3, 12);
+    let mut sh = shares(&s, &[0, 1, 2, 3, 4, 5, 6], b"m");
+    let noise = blsttc::G2Projective::from(blsttc::hash_g2(b"noise"));
+    let shift = |id: u32, sign_plus: bool| {
+        let PartialSig::Bls(share) = &sh[&NodeId(id)] else {
+            unreachable!()
+        };
+        let p = blsttc::G2Affine::from_compressed(&share.to_bytes()).unwrap();
+        let q = if sign_plus { p + noise } else { p - noise };
+        PartialSig::Bls(blsttc::SignatureShare::from_bytes(q.to_affine().to_compressed()).unwrap())
+    };
+    let (a, b) = (shift(0, true), shift(2, false));
+    sh.insert(NodeId(0), a);
+    sh.insert(NodeId(2), b);
+    assert!(!s.public.verify_share(NodeId(0), b"m", &sh[&NodeId(0)]));
+    let c = s.public.combine_with_evidence(b"m", &sh).unwrap();
+    assert_eq!(c.bad_signers, vec![NodeId(0), NodeId(2)]);
+    assert!(s.public.verify(b"m", &c.cert));
+}
+
+#[test]
 fn not_enough_shares() {
     let s = ThresholdSetup::generate(4, 3, 8);
     let e = s
