@@ -59,7 +59,7 @@ pub mod rng;
 mod time;
 
 pub use codec::{CodecError, Digest, WireMessage};
-pub use engine::{Engine, Evidence, Fault, Output, Target};
+pub use engine::{Engine, Evidence, Fault, Output, OutputOf, Target};
 pub use id::NodeId;
 pub use quorum::{Committee, QuorumError, WeightedCommittee};
 pub use time::Time;
