@@ -1,6 +1,6 @@
 //! Error types.
 
-use dwcp_core::NodeId;
+use dwcp_core::{Evidence, Fault, NodeId};
 use std::fmt;
 
 /// Why shares could not be combined into a certificate.
@@ -54,3 +54,36 @@ impl fmt::Display for ParamError {
 }
 
 impl std::error::Error for ParamError {}
+
+/// `Fault::InvalidSignature` evidence against each culprit, ready to emit as
+/// `Output::Evidence`.
+pub fn invalid_signature_evidence(culprits: &[NodeId]) -> Vec<Evidence> {
+    culprits
+        .iter()
+        .map(|&culprit| Evidence {
+            culprit,
+            fault: Fault::InvalidSignature,
+        })
+        .collect()
+}
+
+impl CombineError {
+    /// Evidence against [`bad_signers`](Self::bad_signers).
+    pub fn evidence(&self) -> Vec<Evidence> {
+        invalid_signature_evidence(&self.bad_signers)
+    }
+}
+
+impl crate::threshold::Combined {
+    /// Evidence against [`bad_signers`](Self::bad_signers).
+    pub fn evidence(&self) -> Vec<Evidence> {
+        invalid_signature_evidence(&self.bad_signers)
+    }
+}
+
+impl crate::aggregate::Aggregated {
+    /// Evidence against [`bad_signers`](Self::bad_signers).
+    pub fn evidence(&self) -> Vec<Evidence> {
+        invalid_signature_evidence(&self.bad_signers)
+    }
+}

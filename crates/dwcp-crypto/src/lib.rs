@@ -84,7 +84,7 @@ pub use aggregate::{
     AggKeyring, AggPublicKey, AggSecretKey, AggSignature, AggregateCert, Aggregated, aggregate,
     aggregate_unchecked, verify_aggregate,
 };
-pub use error::{CombineError, ParamError};
+pub use error::{CombineError, ParamError, invalid_signature_evidence};
 pub use sig::{Keyring, PublicKey, SecretKey, Signature, verify_batch};
 pub use signers::SignerSet;
 pub use threshold::{

@@ -87,6 +87,10 @@ fn bisection_names_every_bad_signer() {
         let agg = aggregate(&ring.publics, b"m", &s);
         let expected: Vec<NodeId> = bad_set.iter().map(|&b| NodeId(b)).collect();
         assert_eq!(agg.bad_signers, expected);
+        assert_eq!(
+            agg.evidence().iter().map(|e| e.culprit).collect::<Vec<_>>(),
+            expected
+        );
         assert_eq!(agg.cert.signers.len(), 7 - bad_set.len());
         assert!(agg.cert.signers.iter().all(|id| !expected.contains(&id)));
         assert_eq!(

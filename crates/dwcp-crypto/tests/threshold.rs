@@ -88,6 +88,15 @@ fn combine_reports_bad_signers_and_recovers() {
     let c = s.public.combine_with_evidence(b"m", &sh).unwrap();
     assert_eq!(c.bad_signers, vec![NodeId(1), NodeId(2), NodeId(17)]);
     assert!(s.public.verify(b"m", &c.cert));
+    let ev = c.evidence();
+    assert_eq!(
+        ev.iter().map(|e| e.culprit).collect::<Vec<_>>(),
+        c.bad_signers
+    );
+    assert!(
+        ev.iter()
+            .all(|e| e.fault == dwcp_core::Fault::InvalidSignature)
+    );
 }
 
 #[test]
@@ -143,6 +152,7 @@ fn not_enough_shares() {
     sh.insert(NodeId(1), s.shares[1].sign(b"x"));
     let e = s.public.combine(b"m", &sh).unwrap_err();
     assert_eq!(e.bad_signers, vec![NodeId(1)]);
+    assert_eq!(e.evidence().len(), 1);
     assert!(e.not_enough);
     assert_eq!(e.valid, 2);
     assert!(e.to_string().contains("2 valid shares of 3"));
