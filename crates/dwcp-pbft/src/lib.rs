@@ -1,1 +1,108 @@
-//! placeholder
+//! # dwcp-pbft — Practical Byzantine Fault Tolerance as a sans-IO engine
+//!
+//! Castro and Liskov's PBFT (OSDI '99, TOCS 2002): `n ≥ 3f + 1` replicas
+//! agree on a total order of client requests despite `f` Byzantine ones.
+//! [`Pbft`] implements [`dwcp_core::Engine`]; it owns no threads, sockets,
+//! clock or OS randomness.
+//!
+//! ## How to drive a replica
+//!
+//! 1. **Configure**: [`PbftConfig::new(n)`](PbftConfig::new) (largest `f`) or
+//!    [`PbftConfig::with_faults`], then adjust batching, checkpoint interval
+//!    `K`, watermark window `L` and timeouts; [`PbftConfig::validate`]
+//!    refuses inconsistent values.
+//! 2. **Construct** with [`Pbft::new`]`(config, id, secret_key, publics,
+//!    rng)` (publics indexed by [`NodeId`](dwcp_core::NodeId), rng from
+//!    `dwcp_core::rng::derive(seed, id)`), or [`Pbft::with_policy`] for a
+//!    custom [`Policy`]. After a crash, construct the same way and call
+//!    `restore(now, records)` with every [`Record`] persisted before.
+//! 3. **Feed** client requests with `handle_request` (a backup forwards them
+//!    to the primary and starts a timer), peer messages with
+//!    `handle_message`, and `handle_timeout` at `next_deadline()`.
+//! 4. **Drain** `poll_output()` after every input: `Send` a [`Message`],
+//!    `Persist` a [`Record`] (durable before any later `Send` leaves — see
+//!    [`persist`] for which record guards which message), `Deliver` a
+//!    [`Request`] (each at most once, in the same total order at every
+//!    correct replica), `Evidence` of a peer's fault (invalid signature,
+//!    equivocation, protocol violation).
+//! 5. **Observe** with [`Pbft::stats`], [`Pbft::view`], [`Pbft::is_primary`].
+//!
+//! ## The protocol, as implemented
+//!
+//! - **Normal case.** The primary batches pending requests (`max_batch`, or
+//!   after `batch_timeout`), signs a [`PrePrepare`] per batch and pipelines
+//!   them up to the high watermark. Backups prepare, everybody commits once
+//!   prepared (pre-prepare + quorum of prepares), and executes committed
+//!   batches in sequence order. Votes go where the [`Policy`] says
+//!   (all-to-all by default; to a collector that relays a
+//!   [`VoteCertificate`] in linear mode).
+//! - **Checkpoints** every `K` executed sequence numbers carry a running hash
+//!   of the executed batches ([`state::next_state`]); a quorum of matching
+//!   ones is stable, moves the watermarks `(h, h + L]` and garbage-collects
+//!   the log.
+//! - **View change.** A backup whose oldest pending request does not execute
+//!   in time, or that sees `f + 1` replicas ahead, moves to the next view
+//!   with a [`ViewChange`] carrying its stable checkpoint proof and prepared
+//!   certificates. The new primary gathers a quorum, computes `O`
+//!   ([`compute_new_view`]), and sends a [`NewView`], which every replica
+//!   checks by recomputing `O`. Timeouts double per failed view.
+//! - **Catch-up.** Replicas exchange periodic [`Status`] probes; a replica
+//!   that is behind receives committed batches with commit certificates, the
+//!   stable checkpoint proof and the current new-view, all verifiable.
+//! - **Signatures and evidence.** Every statement is signed (context
+//!   [`SIGNING_CONTEXT`], one tag per statement type) and verified before it
+//!   counts; certificates are checked with batch verification.
+//! - **Bounded memory.** Slots exist only inside the window; at most one
+//!   vote per replica, phase and slot, one view-change per replica; early
+//!   messages wait in a bounded per-peer buffer; stale or far-future ones are
+//!   dropped.
+//!
+//! ## Extending it
+//!
+//! T-PBFT and the aggregation layer reuse this crate through [`Policy`]
+//! (primary selection, quorum predicates, vote routing and collectors) and
+//! [`Pbft::with_policy`]. With the default `sim` feature, `harness` builds a
+//! simulated cluster in one call (`harness::cluster_with_policy` for custom
+//! policies) and `adversary` provides Byzantine strategies (an equivocating
+//! primary holding its own key) and `ByzantineMessage` for [`Message`].
+//!
+//! ## Dependencies
+//! - `dwcp-core`: the engine contract, codec, quorum arithmetic and RNG.
+//! - `dwcp-crypto`: sr25519 signatures with deterministic batch verification
+//!   (and the insecure mock for very large simulations).
+//! - `serde`: derives for the wire format (bincode via `dwcp-core`).
+//! - `dwcp-sim` (optional, default feature `sim`): the simulator glue in
+//!   `harness` and `adversary`; disable default features to drop it.
+
+#[cfg(feature = "sim")]
+pub mod adversary;
+mod catchup;
+mod checkpoint;
+mod config;
+pub mod fuzzing;
+#[cfg(feature = "sim")]
+pub mod harness;
+mod log;
+mod message;
+mod normal;
+pub mod persist;
+mod policy;
+mod replica;
+mod requests;
+pub mod state;
+mod verify;
+mod viewchange;
+
+pub use config::{ConfigError, PbftConfig};
+pub use message::{
+    CatchUp, Checkpoint, CheckpointProof, Decided, Message, NewView, PrePrepare, PreparedProof,
+    Request, SIGNING_CONTEXT, Signed, Statement, Status, ViewChange, Vote, VoteCertificate,
+    VotePhase, batch_digest, corrupt_signature,
+};
+pub use persist::Record;
+pub use policy::{ClassicPolicy, Policy};
+pub use replica::{Pbft, PbftOutput, Stats};
+pub use viewchange::{NewViewPlan, compute_new_view};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,148 @@
+//! The policy decisions, kept behind one small trait so that variants (trust-
+//! weighted quorums, a primary group, collector-based linear voting) extend
+//! the engine instead of copying it.
+
+use crate::message::VotePhase;
+use dwcp_core::{Committee, NodeId, Target};
+use std::collections::BTreeSet;
+use std::fmt::Debug;
+
+/// Who leads, what counts as a quorum, and where votes go.
+///
+/// Safety needs any two sets accepted by [`Policy::is_quorum`] to intersect
+/// in at least one honest replica, and [`Policy::is_weak_quorum`] sets to
+/// contain at least one honest replica; liveness needs the honest replicas
+/// alone to form a quorum. Implementations must be deterministic.
+pub trait Policy: Clone + Debug {
+    /// Committee size; replica ids are `0..n`.
+    fn n(&self) -> usize;
+
+    /// The primary of `view`.
+    fn primary(&self, view: u64) -> NodeId;
+
+    /// Whether `voters` (distinct, valid ids) form a quorum (`2f + 1`).
+    fn is_quorum(&self, voters: &BTreeSet<NodeId>) -> bool;
+
+    /// Whether `voters` surely contain an honest replica (`f + 1`).
+    fn is_weak_quorum(&self, voters: &BTreeSet<NodeId>) -> bool;
+
+    /// The replica that collects `phase` votes for `(view, seq)` and relays
+    /// a [`crate::VoteCertificate`] once it holds a quorum; `None` (the
+    /// default) means all-to-all voting.
+    fn collector(&self, _phase: VotePhase, _view: u64, _seq: u64) -> Option<NodeId> {
+        None
+    }
+
+    /// Where replica `me` sends its `phase` vote for `(view, seq)`; `None`
+    /// when nobody else needs it (it is the collector itself).
+    fn vote_targets(&self, me: NodeId, phase: VotePhase, view: u64, seq: u64) -> Option<Target> {
+        match self.collector(phase, view, seq) {
+            None => Some(Target::all_but(me)),
+            Some(c) if c == me => None,
+            Some(c) => Some(Target::One(c)),
+        }
+    }
+}
+
+/// Classic PBFT: round-robin primary (`view mod n`), [`Committee`] quorums,
+/// and either all-to-all votes (the paper) or, with [`ClassicPolicy::linear`],
+/// votes collected by the primary, which relays certificates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClassicPolicy {
+    committee: Committee,
+    linear: bool,
+}
+
+impl ClassicPolicy {
+    /// All-to-all voting, as in the paper.
+    pub fn new(committee: Committee) -> ClassicPolicy {
+        ClassicPolicy {
+            committee,
+            linear: false,
+        }
+    }
+
+    /// Votes go to the view's primary, which broadcasts a certificate: O(n)
+    /// messages per phase instead of O(n²), one more hop of latency.
+    pub fn linear(committee: Committee) -> ClassicPolicy {
+        ClassicPolicy {
+            committee,
+            linear: true,
+        }
+    }
+
+    /// The committee.
+    pub fn committee(&self) -> Committee {
+        self.committee
+    }
+}
+
+impl Policy for ClassicPolicy {
+    fn n(&self) -> usize {
+        self.committee.n()
+    }
+
+    fn primary(&self, view: u64) -> NodeId {
+        // n ≤ u32::MAX (checked by the configuration), so the remainder fits.
+        NodeId((view % self.committee.n().max(1) as u64) as u32)
+    }
+
+    fn is_quorum(&self, voters: &BTreeSet<NodeId>) -> bool {
+        voters.len() >= self.committee.quorum()
+    }
+
+    fn is_weak_quorum(&self, voters: &BTreeSet<NodeId>) -> bool {
+        voters.len() >= self.committee.validity()
+    }
+
+    fn collector(&self, _phase: VotePhase, view: u64, _seq: u64) -> Option<NodeId> {
+        self.linear.then(|| self.primary(view))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(ids: &[u32]) -> BTreeSet<NodeId> {
+        ids.iter().copied().map(NodeId).collect()
+    }
+
+    #[test]
+    fn quorum_arithmetic() {
+        // (n, quorum, weak quorum)
+        for (n, q, w) in [
+            (4, 3, 2),
+            (7, 5, 3),
+            (10, 7, 4),
+            (31, 21, 11),
+            (100, 67, 34),
+        ] {
+            let p = ClassicPolicy::new(Committee::new(n).unwrap());
+            let ids: Vec<u32> = (0..n as u32).collect();
+            assert!(p.is_quorum(&set(&ids[..q])), "n={n}");
+            assert!(!p.is_quorum(&set(&ids[..q - 1])), "n={n}");
+            assert!(p.is_weak_quorum(&set(&ids[..w])), "n={n}");
+            assert!(!p.is_weak_quorum(&set(&ids[..w - 1])), "n={n}");
+        }
+    }
+
+    #[test]
+    fn round_robin_and_targets() {
+        let p = ClassicPolicy::new(Committee::new(4).unwrap());
+        assert_eq!(
+            (p.primary(0), p.primary(5), p.primary(u64::MAX)),
+            (NodeId(0), NodeId(1), NodeId(3))
+        );
+        assert_eq!(
+            p.vote_targets(NodeId(2), VotePhase::Prepare, 1, 1),
+            Some(Target::all_but(NodeId(2)))
+        );
+        let l = ClassicPolicy::linear(Committee::new(4).unwrap());
+        assert_eq!(
+            l.vote_targets(NodeId(2), VotePhase::Commit, 1, 1),
+            Some(Target::One(NodeId(1)))
+        );
+        assert_eq!(l.vote_targets(NodeId(1), VotePhase::Commit, 1, 1), None);
+    }
+}

@@ -1,0 +1,1 @@
+//! Small simulated clusters (the integration suite in `tests/` goes wider).
