@@ -1,0 +1,43 @@
+//! The experiment registry.
+
+use crate::report::ExperimentResult;
+
+mod pbft_messages;
+mod sim_throughput;
+
+/// What every experiment receives.
+pub struct Ctx {
+    /// Quick mode: smaller sizes, fewer seeds; the whole quick report stays under 2 minutes.
+    pub quick: bool,
+    /// Master seed.
+    pub seed: u64,
+}
+
+/// A registered experiment.
+pub struct Experiment {
+    /// Name used on the command line.
+    pub name: &'static str,
+    /// One line for `list`.
+    pub about: &'static str,
+    /// Runs it.
+    pub run: fn(&Ctx) -> ExperimentResult,
+}
+
+/// Every experiment, in report order.
+pub const ALL: &[Experiment] = &[
+    Experiment {
+        name: "sim-throughput",
+        about: "simulator delivered events/s with a trivial all-to-all protocol at n=100 and n=1000",
+        run: sim_throughput::run,
+    },
+    Experiment {
+        name: "pbft-messages",
+        about: "PBFT messages and bytes per decision for n in 4..256",
+        run: pbft_messages::run,
+    },
+];
+
+/// Looks an experiment up by name.
+pub fn find(name: &str) -> Option<&'static Experiment> {
+    ALL.iter().find(|e| e.name == name)
+}
