@@ -157,14 +157,10 @@ impl Toy {
     }
 
     fn recount(&mut self) {
-        let r = self.round;
-        let me = self.id.index();
-        self.count = 1 + self
-            .highest
-            .iter()
-            .enumerate()
-            .filter(|(j, h)| *j != me && u64::from(**h) > r)
-            .count();
+        // Our own slot stays 0 (votes from ourselves are refused), so this
+        // counts the others; the 1 is our own vote.
+        let r = u32::try_from(self.round).unwrap_or(u32::MAX);
+        self.count = 1 + self.highest.iter().filter(|h| **h > r).count();
     }
 
     fn advance(&mut self, now: Time) {

@@ -123,3 +123,35 @@ proptest! {
         prop_assert_eq!(a.now(), b.now());
     }
 }
+
+#[test]
+fn a_thousand_nodes_run_and_reproduce() {
+    let run = || {
+        let mut s = dwcp_sim::probe_simulation(1000, 1, 3);
+        assert!(s.run_until_quiet(Time::from_secs(600)));
+        s.check_safety().unwrap_or_else(|v| panic!("{v}"));
+        assert!((0..1000).all(|i| s.delivered(NodeId(i)) == [0]));
+        (s.trace_hash(), s.stats().delivered_events)
+    };
+    let (h1, e1) = run();
+    assert!(
+        e1 > 1_900_000,
+        "two all-to-all broadcasts minus 1% loss: {e1}"
+    );
+    assert_eq!(run(), (h1, e1));
+}
+
+#[test]
+fn the_throughput_probe_reports_a_reproducible_run() {
+    let a = dwcp_sim::throughput_probe(20, 5, 9);
+    let b = dwcp_sim::throughput_probe(20, 5, 9);
+    assert_eq!(
+        (a.events, a.trace_hash, a.sim_secs),
+        (b.events, b.trace_hash, b.sim_secs)
+    );
+    assert!(a.events > 20 * 19 * 5 && a.sim_secs > 0.0);
+    assert_ne!(
+        dwcp_sim::throughput_probe(20, 5, 10).trace_hash,
+        a.trace_hash
+    );
+}

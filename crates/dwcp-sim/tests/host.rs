@@ -237,3 +237,20 @@ fn run_helpers_stop_where_they_say() {
     assert_eq!(s.now(), ms(16));
     assert!(!s.step(), "nothing left to do");
 }
+
+#[test]
+fn the_load_generator_submits_at_a_fixed_rate() {
+    let mut s = sim(3);
+    s.load(ms(10), Duration::from_millis(5), 6, |k, _| {
+        (NodeId((k % 3) as u32), Cmd::Deliver(k))
+    });
+    s.run_until(ms(100));
+    assert_eq!(script(&s, 0).requests, vec![ms(10), ms(25)]);
+    assert_eq!(script(&s, 2).requests, vec![ms(20), ms(35)]);
+    assert_eq!(s.delivered(id(1)), &[1, 4]);
+    assert_eq!(s.submitted().len(), 6);
+    let mut t = sim(2);
+    t.submit_many((0..4).map(|k| (ms(k), id(1), Cmd::Deliver(k))));
+    t.run_until(ms(10));
+    assert_eq!(t.delivered(id(1)), &[0, 1, 2, 3]);
+}
