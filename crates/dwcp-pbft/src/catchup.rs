@@ -57,6 +57,17 @@ impl<P: Policy> Pbft<P> {
                 self.send_to(from, Message::NewView(nv));
             }
         }
+        // Retransmit our view-change to replicas changing to the same view
+        // (or still in an older one): lost view-changes must not stall it.
+        let same_or_older = s.view < self.view || (s.view == self.view && !s.active);
+        if !self.active && same_or_older {
+            if let Some((vc, _)) = self.vc.latest.get(&self.id) {
+                if vc.body.view == self.view {
+                    let vc = vc.clone();
+                    self.send_to(from, Message::ViewChange(vc));
+                }
+            }
+        }
         let we_lag = s.executed > self.exec.last
             || s.stable > self.log.low()
             || s.view > self.view

@@ -34,6 +34,11 @@ pub struct PbftConfig {
     /// answers with catch-up data or the new-view the sender lacks. `None`
     /// disables it (lagging replicas may then stall until traffic resumes).
     pub status_interval: Option<Duration>,
+    /// A replica re-sends its own pre-prepare, prepare and commit for a
+    /// slot that has not committed this long after its pre-prepare (and
+    /// again every interval): PBFT assumes retransmission on lossy links.
+    /// `None` disables it (a lost message then costs a view change).
+    pub retransmit_timeout: Option<Duration>,
     /// View-changes and early messages for views beyond `view + this` are
     /// dropped.
     pub max_views_ahead: u64,
@@ -99,6 +104,7 @@ impl PbftConfig {
             view_change_timeout: Duration::from_millis(500),
             max_view_change_timeout: Duration::from_secs(8),
             status_interval: Some(Duration::from_millis(250)),
+            retransmit_timeout: Some(Duration::from_millis(250)),
             max_views_ahead: 1_000,
             buffer_per_peer: 512,
             max_pending: 100_000,
@@ -149,8 +155,12 @@ impl PbftConfig {
                 "max_view_change_timeout below view_change_timeout",
             ));
         }
-        if self.status_interval.is_some_and(|d| d.is_zero()) {
-            return Err(ConfigError::Invalid("status_interval must be positive"));
+        if self.status_interval.is_some_and(|d| d.is_zero())
+            || self.retransmit_timeout.is_some_and(|d| d.is_zero())
+        {
+            return Err(ConfigError::Invalid(
+                "status_interval and retransmit_timeout must be positive",
+            ));
         }
         if self.max_views_ahead == 0 || self.buffer_per_peer == 0 || self.max_pending == 0 {
             return Err(ConfigError::Invalid("bounds must be positive"));

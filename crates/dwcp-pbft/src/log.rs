@@ -6,7 +6,7 @@ use crate::message::{
     CheckpointProof, PrePrepare, PreparedProof, Request, Signed, VoteCertificate, VotePhase,
 };
 use crate::state::genesis_state;
-use dwcp_core::{Digest, NodeId};
+use dwcp_core::{Digest, NodeId, Time};
 use dwcp_crypto::Signature;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -34,6 +34,9 @@ pub(crate) struct Slot {
     pub prepared: bool,
     /// The commit certificate once committed locally.
     pub committed: Option<VoteCertificate>,
+    /// When the pre-prepare was accepted or this replica's messages for the
+    /// slot were last retransmitted.
+    pub touched: Time,
 }
 
 impl Slot {
@@ -133,6 +136,14 @@ impl Log {
     /// The slot of `seq` (created empty if needed). Callers check the window.
     pub(crate) fn slot(&mut self, seq: u64) -> &mut Slot {
         self.slots.entry(seq).or_default()
+    }
+
+    /// Accepts a pre-prepare and its batch into the slot of its sequence
+    /// number. Callers check the window.
+    pub(crate) fn install(&mut self, pp: Signed<PrePrepare>, batch: Vec<Request>, now: Time) {
+        let slot = self.slot(pp.body.seq);
+        slot.pre_prepare = Some((pp, batch));
+        slot.touched = now;
     }
 
     /// Keeps `proof` as this replica's prepared certificate for its sequence

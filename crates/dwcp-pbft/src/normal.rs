@@ -64,7 +64,7 @@ impl<P: Policy> Pbft<P> {
             pre_prepare: pp.clone(),
             batch: batch.clone(),
         });
-        self.log.slot(seq).pre_prepare = Some((pp, batch));
+        self.log.install(pp, batch, now);
         self.check_prepared(now, seq);
     }
 
@@ -116,7 +116,7 @@ impl<P: Policy> Pbft<P> {
             }
             return;
         }
-        slot.pre_prepare = Some((pp, batch));
+        self.log.install(pp, batch, now);
         self.cast_vote(VotePhase::Prepare, view, seq, digest);
         self.check_prepared(now, seq);
     }
@@ -342,5 +342,76 @@ impl<P: Policy> Pbft<P> {
     /// Sends `msg` to one replica.
     pub(crate) fn send_to(&mut self, to: NodeId, msg: Message) {
         self.send(Target::One(to), msg);
+    }
+
+    /// When the oldest uncommitted slot is due for retransmission.
+    pub(crate) fn retransmit_deadline(&self) -> Option<Time> {
+        let every = self.cfg.retransmit_timeout?;
+        if !self.active {
+            return None;
+        }
+        self.log
+            .slots
+            .values()
+            .filter(|s| s.pre_prepare.is_some() && s.committed.is_none())
+            .map(|s| s.touched + every)
+            .min()
+    }
+
+    /// Re-sends this replica's own messages for slots stuck uncommitted.
+    pub(crate) fn retransmit(&mut self, now: Time) {
+        let Some(every) = self.cfg.retransmit_timeout else {
+            return;
+        };
+        if !self.active {
+            return;
+        }
+        let (view, me) = (self.view, self.id);
+        let mut msgs = vec![];
+        for (seq, slot) in self.log.slots.iter_mut() {
+            if slot.committed.is_some() || slot.touched + every > now {
+                continue;
+            }
+            let Some((pp, batch)) = &slot.pre_prepare else {
+                continue;
+            };
+            slot.touched = now;
+            if pp.body.primary == me {
+                msgs.push((
+                    None,
+                    Message::PrePrepare {
+                        pre_prepare: pp.clone(),
+                        batch: batch.clone(),
+                    },
+                ));
+            }
+            for phase in [VotePhase::Prepare, VotePhase::Commit] {
+                if let Some((digest, signature)) = slot.votes(phase).get(&me) {
+                    let body = Vote {
+                        phase,
+                        view,
+                        seq: *seq,
+                        digest: *digest,
+                        replica: me,
+                    };
+                    msgs.push((
+                        Some((phase, *seq)),
+                        Message::Vote(Signed {
+                            body,
+                            signature: *signature,
+                        }),
+                    ));
+                }
+            }
+        }
+        for (route, msg) in msgs {
+            let to = match route {
+                None => Some(Target::all_but(me)),
+                Some((phase, seq)) => self.policy.vote_targets(me, phase, view, seq),
+            };
+            if let Some(to) = to {
+                self.send(to, msg);
+            }
+        }
     }
 }

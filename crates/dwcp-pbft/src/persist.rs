@@ -249,7 +249,7 @@ impl<P: Policy> Pbft<P> {
                 );
                 for pp in &nv.body.pre_prepares {
                     if let Some((_, batch)) = plan.entries.get(&pp.body.seq) {
-                        own_pps_insert(&mut self.log, pp.clone(), batch.clone(), low);
+                        own_pps_insert(&mut self.log, pp.clone(), batch.clone(), low, now);
                         self.next_seq = self.next_seq.max(pp.body.seq.saturating_add(1));
                     }
                 }
@@ -262,7 +262,7 @@ impl<P: Policy> Pbft<P> {
                         pre_prepare: pp.clone(),
                         batch: batch.clone(),
                     });
-                    own_pps_insert(&mut self.log, pp, batch, low);
+                    own_pps_insert(&mut self.log, pp, batch, low, now);
                     self.next_seq = self.next_seq.max(seq.saturating_add(1));
                 }
             }
@@ -275,7 +275,9 @@ impl<P: Policy> Pbft<P> {
                 Some(vc) => {
                     self.broadcast(Message::ViewChange(vc.clone()));
                     self.vc.latest.insert(self.id, (vc, true));
-                    self.vc.timer = Some(now + self.vc.backoff);
+                    self.vc.timeout = self.vc.backoff;
+                    self.resend_at = Some(now + self.cfg.request_timeout);
+                    self.arm_view_change_timer(now);
                 }
                 None => {
                     // Crashed between the two records of a view change: redo it.
@@ -293,10 +295,11 @@ fn own_pps_insert(
     pp: Signed<PrePrepare>,
     batch: Vec<Request>,
     low: u64,
+    now: Time,
 ) {
     let seq = pp.body.seq;
     if seq > low && seq <= log.high() {
-        log.slot(seq).pre_prepare = Some((pp, batch));
+        log.install(pp, batch, now);
     }
 }
 

@@ -64,6 +64,8 @@ pub struct Pbft<P: Policy = ClassicPolicy> {
     /// Next sequence number to propose (as primary).
     pub(crate) next_seq: u64,
     pub(crate) status_at: Option<Time>,
+    /// While changing views: when to re-broadcast our clients' requests.
+    pub(crate) resend_at: Option<Time>,
     pub(crate) stats: Stats,
 }
 
@@ -128,6 +130,7 @@ impl<P: Policy> Pbft<P> {
             early: BTreeMap::new(),
             next_seq: 1,
             status_at,
+            resend_at: None,
             stats: Stats {
                 active: true,
                 ..Stats::default()
@@ -281,7 +284,10 @@ impl<P: Policy> Pbft<P> {
         let fresh = self
             .reqs
             .insert(req.clone(), now, local, self.cfg.max_pending);
-        if fresh && local && self.active && !self.is_primary() {
+        if fresh && local && !self.active {
+            // Nobody knows who will order it: tell everybody.
+            self.broadcast(Message::Request(req));
+        } else if fresh && local && !self.is_primary() {
             self.send(
                 Target::One(self.policy.primary(self.view)),
                 Message::Request(req),
@@ -305,11 +311,23 @@ impl<P: Policy> Pbft<P> {
                 self.start_view_change(now, self.view.saturating_add(1));
             }
         }
+        if !self.active && self.resend_at.is_some_and(|t| t <= now) {
+            // Stuck in a view change (perhaps alone, while the others are
+            // happy in an older view): make sure our clients' requests reach
+            // whoever is ordering.
+            self.resend_at = Some(now + self.cfg.request_timeout);
+            for req in self.reqs.local(self.cfg.max_batch) {
+                self.broadcast(Message::Request(req));
+            }
+        }
         if let (Some(at), Some(every)) = (self.status_at, self.cfg.status_interval) {
             if at <= now {
                 self.status_at = Some(now + every);
                 self.probe_random_peer();
             }
+        }
+        if self.retransmit_deadline().is_some_and(|t| t <= now) {
+            self.retransmit(now);
         }
         self.maybe_propose(now);
     }
@@ -349,13 +367,59 @@ impl<P: Policy> Engine for Pbft<P> {
                     .map(|t| t + self.cfg.batch_timeout)
             })
             .flatten();
-        [self.vc.timer, self.status_at, batch]
-            .into_iter()
-            .flatten()
-            .min()
+        let resend = self.resend_at.filter(|_| !self.active);
+        [
+            self.vc.timer,
+            self.status_at,
+            batch,
+            resend,
+            self.retransmit_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     fn restore(&mut self, now: Time, records: Vec<Record>) {
         self.restore_records(now, records);
+    }
+}
+
+impl<P: Policy> Pbft<P> {
+    #[doc(hidden)]
+    pub fn debug_dump(&self) -> String {
+        let mut s = format!(
+            "next_seq={} timer={:?} low={} ",
+            self.next_seq,
+            self.vc.timer,
+            self.log.low()
+        );
+        for (seq, slot) in &self.log.slots {
+            s += &format!(
+                "[seq {seq}: pp={:?} prep={:?} com={:?} prepared={} committed={}] ",
+                slot.pre_prepare
+                    .as_ref()
+                    .map(|(p, b)| (p.body.view, p.body.digest, b.len())),
+                slot.prepares
+                    .iter()
+                    .map(|(k, (d, _))| (k.0, *d))
+                    .collect::<Vec<_>>(),
+                slot.commits
+                    .iter()
+                    .map(|(k, (d, _))| (k.0, *d))
+                    .collect::<Vec<_>>(),
+                slot.prepared,
+                slot.committed.is_some()
+            );
+        }
+        s += &format!(
+            "prepared_certs={:?}",
+            self.log
+                .prepared
+                .iter()
+                .map(|(k, p)| (*k, p.pre_prepare.body.view, p.pre_prepare.body.digest))
+                .collect::<Vec<_>>()
+        );
+        s
     }
 }

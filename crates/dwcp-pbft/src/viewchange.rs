@@ -24,6 +24,8 @@ pub(crate) struct ViewChangeState {
     pub backoff: Duration,
     /// Request timer (active) or view-change timer (changing views).
     pub timer: Option<Time>,
+    /// The timeout of the view change in progress.
+    pub timeout: Duration,
 }
 
 impl ViewChangeState {
@@ -33,6 +35,7 @@ impl ViewChangeState {
             new_view: None,
             backoff,
             timer: None,
+            timeout: backoff,
         }
     }
 }
@@ -90,8 +93,10 @@ pub fn compute_new_view<'a>(vcs: impl IntoIterator<Item = &'a ViewChange>) -> Ne
 
 impl<P: Policy> Pbft<P> {
     /// Moves to `view` (higher than the current one): stops accepting
-    /// normal-case messages, persists and broadcasts a view-change, and
-    /// arms the view-change timer with exponential back-off.
+    /// normal-case messages, persists and broadcasts a view-change. The
+    /// view-change timer (exponential back-off) starts once a quorum wants
+    /// the same view, as in the paper, so that replicas whose timers fired
+    /// at different times do not race each other through the views.
     pub(crate) fn start_view_change(&mut self, now: Time, view: u64) {
         if view <= self.view {
             return;
@@ -124,13 +129,16 @@ impl<P: Policy> Pbft<P> {
         self.persist(Record::ViewChange(vc.clone()));
         self.broadcast(Message::ViewChange(vc.clone()));
         self.vc.latest.insert(self.id, (vc, true));
-        self.vc.timer = Some(now + self.vc.backoff);
+        self.vc.timer = None;
+        self.vc.timeout = self.vc.backoff;
         self.vc.backoff = (self.vc.backoff * 2).min(self.cfg.max_view_change_timeout);
+        self.arm_view_change_timer(now);
         // Make sure every replica knows the requests clients gave us, so the
         // next primary can order them.
         for req in self.reqs.local(self.cfg.max_batch) {
             self.broadcast(Message::Request(req));
         }
+        self.resend_at = Some(now + self.cfg.request_timeout);
         self.try_new_view(now);
     }
 
@@ -173,7 +181,28 @@ impl<P: Policy> Pbft<P> {
                 return;
             }
         }
+        self.arm_view_change_timer(now);
         self.try_new_view(now);
+    }
+
+    /// Starts the view-change timer once a quorum (counting us) asked for
+    /// the view we are moving to or a later one (a replica already asking
+    /// for a later view has given up on ours too).
+    pub(crate) fn arm_view_change_timer(&mut self, now: Time) {
+        if self.active || self.vc.timer.is_some() {
+            return;
+        }
+        let view = self.view;
+        let voters: BTreeSet<NodeId> = self
+            .vc
+            .latest
+            .iter()
+            .filter(|(_, (v, _))| v.body.view >= view)
+            .map(|(id, _)| *id)
+            .collect();
+        if self.policy.is_quorum(&voters) {
+            self.vc.timer = Some(now + self.vc.timeout);
+        }
     }
 
     /// As the new primary: once a quorum of valid view-changes for the view
@@ -298,7 +327,7 @@ impl<P: Policy> Pbft<P> {
             if primary {
                 self.reqs.mark_proposed(batch);
             }
-            self.log.slot(seq).pre_prepare = Some((pp.clone(), batch.clone()));
+            self.log.install(pp.clone(), batch.clone(), now);
             if !primary {
                 self.cast_vote(VotePhase::Prepare, view, seq, *digest);
             }

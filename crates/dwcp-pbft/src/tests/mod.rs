@@ -15,7 +15,8 @@ mod restore;
 mod viewchange;
 
 /// Small windows so that checkpoints and watermarks are exercised quickly;
-/// no status probes (they would add outputs to every timeout).
+/// no status probes or retransmissions (they would add outputs to every
+/// timeout; their own tests turn them on).
 pub(crate) fn cfg(n: usize) -> PbftConfig {
     let mut c = PbftConfig::new(n).unwrap();
     c.checkpoint_interval = 2;
@@ -23,6 +24,7 @@ pub(crate) fn cfg(n: usize) -> PbftConfig {
     c.max_batch = 2;
     c.catch_up_retention = 8;
     c.status_interval = None;
+    c.retransmit_timeout = None;
     c
 }
 

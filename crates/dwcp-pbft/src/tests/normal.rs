@@ -275,3 +275,40 @@ fn early_buffer_is_bounded_per_peer() {
     }
     assert_eq!(e.early.get(&NodeId(2)).map(|q| q.len()), Some(3));
 }
+
+#[test]
+fn stuck_slots_are_retransmitted_until_they_commit() {
+    let k = keys(4);
+    let mut c = cfg(4);
+    c.retransmit_timeout = Some(Duration::from_millis(100));
+    let mut primary = replica_with(c.clone(), 0, &k);
+    primary.handle_request(T0, req(1));
+    primary.handle_request(T0, req(2));
+    let first = sends(&drain(&mut primary));
+    assert_eq!(first.len(), 1, "one pre-prepare");
+    let t = primary.next_deadline().unwrap();
+    assert_eq!(t, T0 + Duration::from_millis(100));
+    primary.handle_timeout(t);
+    assert_eq!(
+        sends(&drain(&mut primary)),
+        first,
+        "the same signed pre-prepare again"
+    );
+    // A backup re-sends its prepare (and later its commit), not the pre-prepare.
+    let mut backup = replica_with(c, 1, &k);
+    let Message::PrePrepare { pre_prepare, batch } = first[0].1.clone() else {
+        unreachable!()
+    };
+    let d = pre_prepare.body.digest;
+    backup.handle_message(T0, NodeId(0), Message::PrePrepare { pre_prepare, batch });
+    let prepare = sends(&drain(&mut backup));
+    backup.handle_timeout(t);
+    assert_eq!(sends(&drain(&mut backup)), prepare);
+    // Once committed, nothing more is retransmitted.
+    for who in [2, 3] {
+        backup.handle_message(t, NodeId(who), vote(&k, VotePhase::Prepare, 0, 1, d, who));
+        backup.handle_message(t, NodeId(who), vote(&k, VotePhase::Commit, 0, 1, d, who));
+    }
+    assert_eq!(delivered(&drain(&mut backup)).len(), 2);
+    assert_eq!(backup.next_deadline(), None);
+}

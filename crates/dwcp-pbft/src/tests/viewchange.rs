@@ -145,7 +145,7 @@ fn bad_prepared_certificates_are_refused() {
 #[test]
 fn request_timeout_starts_a_view_change_with_prepared_certificates_and_backoff() {
     let k = keys(4);
-    let mut e = replica(4, 1, &k);
+    let mut e = replica(4, 3, &k);
     let batch = vec![req(1)];
     let d = digest_of(&batch);
     e.handle_request(T0, req(1));
@@ -183,13 +183,37 @@ fn request_timeout_starts_a_view_change_with_prepared_certificates_and_backoff()
             .any(|(_, m)| *m == Message::Request(req(1))),
         "re-broadcasts its client's request"
     );
-    // Back-off: the view-change timer doubles each time.
-    let t2 = e.next_deadline().unwrap();
+    // The view-change timer starts only once a quorum wants view 1...
+    assert_eq!(e.vc.timer, None);
+    e.handle_message(
+        t1,
+        NodeId(2),
+        Message::ViewChange(view_change(&k, 1, 2, vec![])),
+    );
+    assert_eq!(e.vc.timer, None);
+    e.handle_message(
+        t1,
+        NodeId(1),
+        Message::ViewChange(view_change(&k, 1, 1, vec![])),
+    );
+    let t2 = e.vc.timer.unwrap();
     assert_eq!(t2 - t1, e.config().view_change_timeout);
+    // ...and doubles with every view change that does not succeed.
     e.handle_timeout(t2);
     drain(&mut e);
-    let t3 = e.next_deadline().unwrap();
     assert_eq!(e.view(), 2);
+    e.handle_message(
+        t2,
+        NodeId(2),
+        Message::ViewChange(view_change(&k, 2, 2, vec![])),
+    );
+    e.handle_message(
+        t2,
+        NodeId(1),
+        Message::ViewChange(view_change(&k, 2, 1, vec![])),
+    );
+    drain(&mut e);
+    let t3 = e.vc.timer.unwrap();
     assert_eq!(t3 - t2, e.config().view_change_timeout * 2);
     // Normal-case messages are ignored (buffered) while changing views.
     e.handle_message(t3, NodeId(0), pp(&k, 4, 2, 2, vec![req(2)]));
