@@ -1,7 +1,7 @@
 //! Simulation configuration and scheduled faults.
 
 use crate::network::NetworkConfig;
-use crate::partition::Partition;
+use crate::partition::{LinkEffect, Partition};
 use dwcp_core::{Duration, NodeId};
 
 /// What happens to a node's delivered-value log when it crashes.
@@ -92,7 +92,10 @@ pub enum FaultEvent {
     Pause(NodeId, Duration),
     /// A partition comes into force until the next [`FaultEvent::Heal`].
     Partition(Partition),
-    /// Every partition is lifted.
+    /// A link fault (block, extra delay, extra loss) on the selected links
+    /// comes into force until the next [`FaultEvent::Heal`].
+    LinkFault(Partition, LinkEffect),
+    /// Every partition and link fault is lifted.
     Heal,
     /// Sets one node's uplink bandwidth (bytes/s; `None` for infinite).
     SetUplink(NodeId, Option<u64>),

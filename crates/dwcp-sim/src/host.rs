@@ -4,6 +4,7 @@
 use crate::adversary::AdversaryCtx;
 use crate::config::{AppLog, FaultEvent};
 use crate::network::PlanDrops;
+use crate::partition::LinkEffect;
 use crate::queue::{Control, Fanout, What};
 use crate::sim::{Out, Pending, Simulation};
 use crate::trace::TraceEvent;
@@ -454,12 +455,13 @@ impl<E: Engine + 'static> Simulation<E> {
             Control::Fault(FaultEvent::Pause(node, d)) => self.pause(node.index(), nanos(d)),
             Control::Fault(FaultEvent::Partition(p)) => {
                 // Only reachable through a manually built control; keep it total.
-                self.net.partitions.add(u32::MAX, &p);
+                self.net.partitions.add(u32::MAX, &p, LinkEffect::Block);
             }
+            Control::Fault(FaultEvent::LinkFault(p, e)) => self.net.partitions.add(u32::MAX, &p, e),
             Control::Fault(FaultEvent::Heal) => self.net.partitions.clear(),
             Control::Fault(FaultEvent::SetUplink(node, bw)) => self.set_uplink(node, bw),
-            Control::PartitionOn(id, p) => self.net.partitions.add(id, &p),
-            Control::PartitionOff(id) => self.net.partitions.remove(id),
+            Control::LinkOn(id, p, e) => self.net.partitions.add(id, &p, e),
+            Control::LinkOff(id) => self.net.partitions.remove(id),
             Control::Resume(i) => self.resume(i as usize),
             Control::Load(idx) => self.load_tick(idx),
         }

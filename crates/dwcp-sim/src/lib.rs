@@ -19,8 +19,9 @@
 //! 4. **Schedule** inputs and faults: [`Simulation::submit`],
 //!    [`Simulation::submit_many`], [`Simulation::load`] (a generator called at
 //!    a fixed rate), [`Simulation::schedule`] with a [`FaultEvent`] (crash,
-//!    restart, pause, partition, heal, bandwidth change) and
-//!    [`Simulation::partition_between`].
+//!    restart, pause, partition, link fault, heal, bandwidth change),
+//!    [`Simulation::partition_between`] and
+//!    [`Simulation::link_fault_between`].
 //! 5. **Run**: [`Simulation::run_until`], [`Simulation::run_for`],
 //!    [`Simulation::run_until_quiet`], [`Simulation::run_until_cond`] or
 //!    [`Simulation::step`].
@@ -73,7 +74,9 @@
 //! is lost or duplicated with the configured probabilities; with a finite
 //! per-node uplink its `wire_size` serialises on the sender's uplink after
 //! the copies queued before it; partitions (symmetric or one-way, scheduled
-//! and healed) drop copies emitted while they are in force; before GST extra
+//! and healed) drop copies emitted while they are in force, and other link
+//! faults ([`LinkEffect`]) add delay (clogging) or loss on chosen links;
+//! before GST extra
 //! loss and delay apply, and from GST on nothing is lost and delay is capped
 //! at `delta`.
 //!
@@ -134,7 +137,7 @@ pub use adversary::{Adversary, AdversaryCtx, ByzantineMessage, OutputOf};
 pub use config::{AppLog, FaultEvent, SimConfig};
 pub use invariants::{Violation, ViolationKind};
 pub use network::{Gst, LatencyModel, NetworkConfig, RegionMatrix};
-pub use partition::Partition;
+pub use partition::{LinkEffect, Partition};
 pub use probe::{ThroughputReport, probe_network, probe_simulation, throughput_probe};
 pub use sim::Simulation;
 pub use stats::{KindStats, NodeStats, Stats};

@@ -1,7 +1,7 @@
 //! The network model: latency, jitter, loss, duplication, uplink bandwidth and
 //! global stabilisation time. [`NetworkConfig::describe`] states it in words.
 
-use crate::partition::Partitions;
+use crate::partition::{Partitions, Verdict};
 use crate::rand::{chance, uniform_ns, unit};
 use dwcp_core::rng::Rng;
 use dwcp_core::{Duration, Time};
@@ -262,9 +262,10 @@ impl NetworkConfig {
         }
         s.push_str(
             "A copy leaves its sender once every Persist the sender emitted before it is durable (fsync model); \
-             a copy to oneself arrives at its departure time without loss or delay. A copy whose link is blocked \
-             by a partition in force when the sender emits it is dropped; partitions do not affect copies \
-             already in flight. A copy from a sender that crashed before its departure is never delivered, and a \
+             a copy to oneself arrives at its departure time without loss or delay. Scheduled link faults in \
+             force when the sender emits a copy apply to it on top of everything else, GST included: a \
+             partition drops it, a clog adds its extra delay, a lossy link adds its loss probability; copies \
+             already in flight are not affected. A copy from a sender that crashed before its departure is never delivered, and a \
              copy to a crashed node is dropped on arrival; a copy to a paused node is queued and handled when \
              the pause ends. ",
         );
@@ -435,9 +436,13 @@ impl Network {
             } else {
                 depart
             };
-            if partitioned && self.partitions.blocked(from, to) {
-                drops.partitioned += 1;
-                continue;
+            let mut link = Verdict::default();
+            if partitioned {
+                link = self.partitions.verdict(from, to);
+                if link.blocked {
+                    drops.partitioned += 1;
+                    continue;
+                }
             }
             let mut p = loss;
             let mut extra = 0;
@@ -452,6 +457,9 @@ impl Network {
                     cap = sent.saturating_add(delta);
                 }
             }
+            if link.loss > 0.0 {
+                p = 1.0 - (1.0 - p) * (1.0 - link.loss);
+            }
             if p > 0.0 && chance(&mut self.rng, p) {
                 drops.lost += 1;
                 continue;
@@ -461,7 +469,10 @@ impl Network {
                 if extra > 0 {
                     d = d.saturating_add(uniform_ns(&mut net.rng, extra));
                 }
-                sent.saturating_add(d).min(cap).max(sent)
+                sent.saturating_add(d)
+                    .min(cap)
+                    .max(sent)
+                    .saturating_add(link.delay)
             };
             let at = arrive(self);
             out.push(Arrival { at, to });

@@ -1,11 +1,26 @@
-//! Partitions: sets of directed links that are blocked while in force.
+//! Partitions and other link faults: sets of directed links that are
+//! blocked, slowed down or made lossy while in force.
 
-use dwcp_core::NodeId;
+use dwcp_core::{Duration, NodeId};
 use std::collections::BTreeSet;
 
-/// A set of blocked directed links. Build one with the constructors and
-/// schedule it with [`crate::FaultEvent::Partition`] or
-/// [`crate::Simulation::partition_between`].
+/// What a link fault does to the copies crossing its links.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LinkEffect {
+    /// Copies are dropped (a partition).
+    Block,
+    /// Copies take this much longer (clogging: a slow or congested path, or
+    /// an adversary delaying a victim's traffic).
+    Delay(Duration),
+    /// Copies are additionally lost with this probability.
+    Loss(f64),
+}
+
+/// A set of directed links. Build one with the constructors and schedule it
+/// as a partition with [`crate::FaultEvent::Partition`] or
+/// [`crate::Simulation::partition_between`], or with another
+/// [`LinkEffect`] with [`crate::FaultEvent::LinkFault`] or
+/// [`crate::Simulation::link_fault_between`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Partition {
     kind: Kind,
@@ -103,10 +118,18 @@ impl Compiled {
     }
 }
 
-/// The partitions in force, each with the id it was scheduled under.
+/// The combined effect of the link faults on one link.
+#[derive(Default)]
+pub(crate) struct Verdict {
+    pub blocked: bool,
+    pub delay: u64,
+    pub loss: f64,
+}
+
+/// The link faults in force, each with the id it was scheduled under.
 pub(crate) struct Partitions {
     n: usize,
-    active: Vec<(u32, Compiled)>,
+    active: Vec<(u32, Compiled, LinkEffect)>,
 }
 
 impl Partitions {
@@ -121,20 +144,40 @@ impl Partitions {
         self.active.is_empty()
     }
 
-    pub fn add(&mut self, id: u32, p: &Partition) {
-        self.active.push((id, p.compile(self.n)));
+    pub fn add(&mut self, id: u32, p: &Partition, effect: LinkEffect) {
+        self.active.push((id, p.compile(self.n), effect));
     }
 
     pub fn remove(&mut self, id: u32) {
-        self.active.retain(|(i, _)| *i != id);
+        self.active.retain(|(i, _, _)| *i != id);
     }
 
     pub fn clear(&mut self) {
         self.active.clear();
     }
 
-    pub fn blocked(&self, from: u32, to: u32) -> bool {
-        self.active.iter().any(|(_, c)| c.blocks(from, to))
+    pub fn verdict(&self, from: u32, to: u32) -> Verdict {
+        let mut v = Verdict::default();
+        for (_, c, effect) in &self.active {
+            if !c.blocks(from, to) {
+                continue;
+            }
+            match effect {
+                LinkEffect::Block => v.blocked = true,
+                LinkEffect::Delay(d) => {
+                    v.delay = v
+                        .delay
+                        .saturating_add(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+                }
+                LinkEffect::Loss(p) => v.loss = 1.0 - (1.0 - v.loss) * (1.0 - p.clamp(0.0, 1.0)),
+            }
+        }
+        v
+    }
+
+    #[cfg(test)]
+    fn blocked(&self, from: u32, to: u32) -> bool {
+        self.verdict(from, to).blocked
     }
 }
 
@@ -149,7 +192,11 @@ mod tests {
     #[test]
     fn split_one_way_and_links() {
         let mut p = Partitions::new(5);
-        p.add(1, &Partition::split(vec![ids(&[0, 1]), ids(&[2])]));
+        p.add(
+            1,
+            &Partition::split(vec![ids(&[0, 1]), ids(&[2])]),
+            LinkEffect::Block,
+        );
         assert!(!p.blocked(0, 1));
         assert!(p.blocked(0, 2) && p.blocked(2, 0));
         assert!(
@@ -157,11 +204,29 @@ mod tests {
             "unlisted nodes form one group"
         );
         p.clear();
-        p.add(2, &Partition::one_way(ids(&[0]), ids(&[1, 2])));
+        p.add(
+            2,
+            &Partition::one_way(ids(&[0]), ids(&[1, 2])),
+            LinkEffect::Block,
+        );
         assert!(p.blocked(0, 1) && !p.blocked(1, 0) && !p.blocked(0, 3));
-        p.add(3, &Partition::links(vec![(NodeId(4), NodeId(3))]));
+        p.add(
+            3,
+            &Partition::links(vec![(NodeId(4), NodeId(3))]),
+            LinkEffect::Block,
+        );
         assert!(p.blocked(4, 3) && !p.blocked(3, 4));
         p.remove(2);
         assert!(!p.blocked(0, 1) && p.blocked(4, 3));
+        p.add(
+            4,
+            &Partition::isolate(ids(&[1])),
+            LinkEffect::Delay(Duration::from_millis(5)),
+        );
+        p.add(5, &Partition::isolate(ids(&[1])), LinkEffect::Loss(0.5));
+        p.add(6, &Partition::isolate(ids(&[1])), LinkEffect::Loss(0.5));
+        let v = p.verdict(1, 0);
+        assert!(!v.blocked && v.delay == 5_000_000 && v.loss == 0.75);
+        assert_eq!(p.verdict(0, 2).delay, 0);
     }
 }

@@ -5,7 +5,7 @@
 
 use crate::config::FaultEvent;
 use crate::network::Arrival;
-use crate::partition::Partition;
+use crate::partition::{LinkEffect, Partition};
 use dwcp_core::{Engine, NodeId};
 use std::cmp::Ordering;
 
@@ -78,7 +78,7 @@ pub(crate) enum Control<E: Engine> {
     Submit(NodeId, E::Request),
     Fault(FaultEvent),
     Resume(u32),
-    PartitionOn(u32, Partition),
-    PartitionOff(u32),
+    LinkOn(u32, Partition, LinkEffect),
+    LinkOff(u32),
     Load(usize),
 }

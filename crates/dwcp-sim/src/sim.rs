@@ -4,7 +4,7 @@ use crate::adversary::Adversary;
 use crate::config::{AppLog, FaultEvent, SimConfig};
 use crate::invariants::{self, Log, Violation, ViolationKind};
 use crate::network::Network;
-use crate::partition::Partition;
+use crate::partition::{LinkEffect, Partition};
 use crate::queue::{Control, Entry, Fanout, What};
 use crate::stats::Stats;
 use crate::trace::{Trace, TraceEvent};
@@ -219,7 +219,11 @@ impl<E: Engine + 'static> Simulation<E> {
         let c = match fault {
             FaultEvent::Partition(p) => {
                 let id = self.alloc_partition();
-                Control::PartitionOn(id, p)
+                Control::LinkOn(id, p, LinkEffect::Block)
+            }
+            FaultEvent::LinkFault(p, e) => {
+                let id = self.alloc_partition();
+                Control::LinkOn(id, p, e)
             }
             other => Control::Fault(other),
         };
@@ -229,9 +233,22 @@ impl<E: Engine + 'static> Simulation<E> {
     /// A partition in force on `[start, end)`; other partitions are not
     /// affected when it ends.
     pub fn partition_between(&mut self, start: Time, end: Time, partition: Partition) {
+        self.link_fault_between(start, end, partition, LinkEffect::Block);
+    }
+
+    /// A link fault in force on `[start, end)`: the links selected by
+    /// `links` are blocked, slowed down or made lossy (clogging). Other link
+    /// faults are not affected when it ends.
+    pub fn link_fault_between(
+        &mut self,
+        start: Time,
+        end: Time,
+        links: Partition,
+        effect: LinkEffect,
+    ) {
         let id = self.alloc_partition();
-        self.push_control(start.as_nanos(), Control::PartitionOn(id, partition));
-        self.push_control(end.as_nanos(), Control::PartitionOff(id));
+        self.push_control(start.as_nanos(), Control::LinkOn(id, links, effect));
+        self.push_control(end.as_nanos(), Control::LinkOff(id));
     }
 
     /// Sets one node's uplink bandwidth now (bytes/s, `None` for infinite).

@@ -6,7 +6,8 @@ mod common;
 use common::{Cmd, Msg, Script, id, ms};
 use dwcp_core::{Duration, NodeId, Target, Time};
 use dwcp_sim::{
-    FaultEvent, Gst, LatencyModel, NetworkConfig, Partition, RegionMatrix, SimConfig, Simulation,
+    FaultEvent, Gst, LatencyModel, LinkEffect, NetworkConfig, Partition, RegionMatrix, SimConfig,
+    Simulation,
 };
 
 fn sim_with(n: usize, net: NetworkConfig) -> Simulation<Script> {
@@ -308,4 +309,39 @@ fn messages_to_oneself_arrive_at_departure() {
     s.run_until(ms(100));
     assert_eq!(script(&s, 0).arrivals(1), vec![ms(3)]);
     assert_eq!(script(&s, 1).arrivals(1), vec![ms(13)]);
+}
+
+#[test]
+fn clogged_and_lossy_links() {
+    let mut s = fixed(4);
+    s.link_fault_between(
+        ms(0),
+        ms(100),
+        Partition::links(vec![(id(0), id(1))]),
+        LinkEffect::Delay(Duration::from_millis(50)),
+    );
+    s.schedule(
+        ms(0),
+        FaultEvent::LinkFault(
+            Partition::one_way(vec![id(0)], vec![id(2)]),
+            LinkEffect::Loss(1.0),
+        ),
+    );
+    broadcast(&mut s, ms(10), 0, Msg::new(1));
+    broadcast(&mut s, ms(10), 1, Msg::new(2));
+    s.schedule(ms(150), FaultEvent::Heal);
+    broadcast(&mut s, ms(200), 0, Msg::new(3));
+    s.run_until(ms(500));
+    assert_eq!(script(&s, 1).arrivals(1), vec![ms(70)], "clogged");
+    assert!(script(&s, 2).arrivals(1).is_empty(), "lossy");
+    assert_eq!(script(&s, 3).arrivals(1), vec![ms(20)], "unaffected");
+    assert_eq!(
+        script(&s, 0).arrivals(2),
+        vec![ms(20)],
+        "the reverse direction is fine"
+    );
+    assert_eq!(s.stats().lost, 1);
+    for i in 1..4 {
+        assert_eq!(script(&s, i).arrivals(3), vec![ms(210)], "healed");
+    }
 }
