@@ -1,0 +1,3 @@
+//! Unit and simulation tests.
+
+mod smoke;
