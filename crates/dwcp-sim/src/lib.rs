@@ -121,6 +121,7 @@
 
 pub mod adversary;
 mod config;
+mod faults;
 mod host;
 pub mod invariants;
 mod network;
