@@ -128,7 +128,7 @@ pub fn fuzz_engine(data: &[u8]) {
                 },
             ),
             2 => {
-                now = now + Duration::from_millis(b.u8() as u64 * 10);
+                now += Duration::from_millis(b.u8() as u64 * 10);
                 engine.handle_timeout(now);
             }
             3 => {

@@ -115,6 +115,12 @@ impl SignGuard {
         self.checkpoints = self.checkpoints.split_off(&seq.saturating_add(1));
     }
 
+    /// Remembered entries (slots and checkpoints), for memory-bound tests.
+    #[cfg(all(test, feature = "sim"))]
+    pub(crate) fn len(&self) -> usize {
+        self.slots.len() + self.checkpoints.len()
+    }
+
     /// Forgets views below `view` (never signed in again).
     pub(crate) fn collect_views_below(&mut self, view: u64) {
         self.slots = self.slots.split_off(&(view, 0, SignKind::PrePrepare));

@@ -27,9 +27,7 @@ proptest! {
     ) {
         let f = (n - 1) / 3;
         let keys = Keyring::insecure_mock(n, seed);
-        let mut net = NetworkConfig::default();
-        net.loss = f64::from(loss) / 100.0;
-        net.duplicate = 0.01;
+        let net = NetworkConfig { loss: f64::from(loss) / 100.0, duplicate: 0.01, ..NetworkConfig::default() };
         let cfg = PbftConfig::new(n).unwrap();
         let mut s = harness::cluster_with(cfg, SimConfig::new(n, seed).with_network(net), CryptoMode::Keys(keys.clone()));
         // Up to f Byzantine replicas, starting with view 0's primary.

@@ -162,7 +162,7 @@ fn silent_primaries_trigger_view_changes() {
 
 #[test]
 fn invalid_signatures_are_reported_and_never_counted() {
-    for (n, seed) in [(4, 31), (7, 32), (10, 33)] {
+    for (n, seed) in [(4, 31), (7, 32), (10, 33), (31, 34)] {
         let f = (n - 1) / 3;
         let (mut s, _) = sim(n, seed, NetworkConfig::default());
         // The last f replicas corrupt every signature they send.
@@ -187,7 +187,7 @@ fn invalid_signatures_are_reported_and_never_counted() {
 
 #[test]
 fn minority_partition_heals_and_catches_up() {
-    for (n, seed) in [(4, 41), (7, 42), (10, 43)] {
+    for (n, seed) in [(4, 41), (7, 42), (10, 43), (31, 44)] {
         let f = (n - 1) / 3;
         let (mut s, _) = sim(n, seed, NetworkConfig::default());
         // The primary and f - 1 others are cut off for two seconds while
@@ -222,7 +222,7 @@ fn split_without_quorum_recovers_after_heal() {
 
 #[test]
 fn crash_restart_including_the_primary() {
-    for (n, seed) in [(4, 61), (7, 62), (10, 63)] {
+    for (n, seed) in [(4, 61), (7, 62), (10, 63), (31, 64)] {
         let (mut s, _) = sim(n, seed, NetworkConfig::default());
         // Requests go to replica 3, which never crashes (the simulator drops
         // requests handed to a crashed node).
