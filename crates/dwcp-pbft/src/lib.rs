@@ -40,12 +40,18 @@
 //!   of the executed batches ([`state::next_state`]); a quorum of matching
 //!   ones is stable, moves the watermarks `(h, h + L]` and garbage-collects
 //!   the log.
-//! - **View change.** A backup whose oldest pending request does not execute
-//!   in time, or that sees `f + 1` replicas ahead, moves to the next view
-//!   with a [`ViewChange`] carrying its stable checkpoint proof and prepared
-//!   certificates. The new primary gathers a quorum, computes `O`
-//!   ([`compute_new_view`]), and sends a [`NewView`], which every replica
-//!   checks by recomputing `O`. Timeouts double per failed view.
+//! - **View change.** A backup whose pending request does not execute in
+//!   time, or that sees `f + 1` replicas ahead, moves to the next view with
+//!   a [`ViewChange`] carrying its stable checkpoint proof and prepared
+//!   certificates. Its view-change timer starts once a quorum asks for that
+//!   view (or a later one) and doubles per failed view. The new primary
+//!   gathers a quorum, computes `O` ([`compute_new_view`]: the highest-view
+//!   prepared batch per sequence number, null requests in the gaps) and
+//!   sends a [`NewView`], which every replica checks by recomputing `O`.
+//! - **Lossy links.** PBFT assumes retransmission: a replica re-sends its own
+//!   pre-prepare/prepare/commit for a slot still uncommitted after
+//!   `retransmit_timeout`; while changing views it re-broadcasts its clients'
+//!   requests and retransmits its view-change to peers that ask.
 //! - **Catch-up.** Replicas exchange periodic [`Status`] probes; a replica
 //!   that is behind receives committed batches with commit certificates, the
 //!   stable checkpoint proof and the current new-view, all verifiable.
@@ -56,6 +62,18 @@
 //!   vote per replica, phase and slot, one view-change per replica; early
 //!   messages wait in a bounded per-peer buffer; stale or far-future ones are
 //!   dropped.
+//!
+//! ## Limits
+//!
+//! - Requests are not authenticated by clients: a Byzantine primary can
+//!   propose requests nobody submitted. Sign requests in the payload if that
+//!   matters to the application.
+//! - Catch-up replays committed batches kept for `catch_up_retention`
+//!   sequence numbers; a replica further behind needs an application-level
+//!   snapshot, which this crate does not provide.
+//! - Delivery is exactly-once per replica across restarts only if the host
+//!   applies delivered requests and the [`Record::Executed`] before them
+//!   atomically (the simulator does).
 //!
 //! ## Extending it
 //!
