@@ -1,6 +1,7 @@
 //! One PBFT decision (one request, real sr25519 signatures) driven through
 //! the engine contract in-process, for n = 4 and n = 16: the CPU cost of a
 //! consensus instance with no network in the way.
+#![allow(missing_docs)] // criterion_group! generates undocumented items
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use dwcp::core::{Engine, NodeId, Output, Time, rng};
 use dwcp::crypto::Keyring;
