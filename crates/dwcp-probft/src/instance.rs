@@ -6,7 +6,7 @@
 //! single-decision safety model ([`crate::model`]) share it, so the model
 //! counts quorums and detects equivocation with exactly the engine's code.
 
-use crate::message::{CertEntry, Phase, Proposal, Signed, Vote};
+use crate::message::{CertEntry, Phase, PreparedCert, Proposal, Signed, Vote};
 use dwcp_core::{Digest, NodeId};
 use dwcp_crypto::Signature;
 use std::collections::BTreeMap;
@@ -28,6 +28,17 @@ pub enum VoteAdd {
     /// A third digest in this instance (only a proven-faulty leader signs
     /// two); not counted.
     Ignored,
+}
+
+/// What a replica must do after its instance moved (see [`Instance::advance`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Nothing yet.
+    Wait,
+    /// It just became prepared: keep this certificate and send a commit.
+    Commit(Box<PreparedCert>),
+    /// It just decided the accepted proposal.
+    Decide,
 }
 
 /// The state of one `(view, slot)` instance.
@@ -151,6 +162,24 @@ impl Instance {
             && self
                 .accepted_digest()
                 .is_some_and(|d| self.count(Phase::Commit, &d) >= q)
+    }
+
+    /// The next step, applied to the instance's flags: prepared (with the
+    /// certificate of the `q` or more prepares counted) → commit; prepared
+    /// with `q` commits → decide. Call it after every change until it
+    /// returns [`Step::Wait`].
+    pub fn advance(&mut self, q: usize) -> Step {
+        if !self.prepared && self.ready_to_commit(q) {
+            self.prepared = true;
+            let Some(proposal) = self.accepted.clone() else { return Step::Wait };
+            let prepares = self.entries(Phase::Prepare, &proposal.header.body.digest);
+            return Step::Commit(Box::new(PreparedCert { proposal, prepares }));
+        }
+        if !self.decided && self.ready_to_decide(q) {
+            self.decided = true;
+            return Step::Decide;
+        }
+        Step::Wait
     }
 }
 

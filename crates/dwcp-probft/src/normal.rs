@@ -18,7 +18,7 @@
 //! equivocated: the replica outputs the two as evidence, stops committing
 //! and deciding in that instance and moves to the next view.
 
-use crate::instance::VoteAdd;
+use crate::instance::{Step, VoteAdd};
 use crate::message::{
     CertEntry, Header, Message, Phase, PreparedCert, Proposal, Request, Signed, Vote, VoteMsg,
     verify_statement,
@@ -297,37 +297,25 @@ impl Probft {
 
     /// Prepared → commit; prepared with `q` commits → decide.
     pub(crate) fn check_progress(&mut self, key: (u64, u64)) {
-        let q = self.quorum;
-        let Some(inst) = self.instances.get_mut(&key) else {
-            return;
-        };
-        let Some(proposal) = inst.accepted.clone() else {
-            return;
-        };
-        let digest = proposal.header.body.digest;
-        if !inst.prepared && inst.ready_to_commit(q) {
-            inst.prepared = true;
-            let cert = PreparedCert {
-                proposal: proposal.clone(),
-                prepares: inst.entries(Phase::Prepare, &digest),
-            };
-            self.keep_cert(cert.clone());
-            self.persist(Record::Prepared(cert));
-            if self.may_vote(key.1, &digest) {
-                self.send_vote(Phase::Commit, key, digest);
+        loop {
+            let Some(inst) = self.instances.get_mut(&key) else { return };
+            match inst.advance(self.quorum) {
+                Step::Wait => return,
+                Step::Commit(cert) => {
+                    let digest = cert.header().digest;
+                    self.keep_cert((*cert).clone());
+                    self.persist(Record::Prepared(*cert));
+                    if self.may_vote(key.1, &digest) {
+                        self.send_vote(Phase::Commit, key, digest);
+                    }
+                }
+                Step::Decide => {
+                    let Some(p) = inst.accepted.clone() else { return };
+                    let digest = p.header.body.digest;
+                    let cert = self.certs.get(&key.1).filter(|c| c.header().digest == digest).cloned();
+                    self.decide(key.1, digest, p.batch, cert);
+                }
             }
-        }
-        let Some(inst) = self.instances.get_mut(&key) else {
-            return;
-        };
-        if !inst.decided && inst.ready_to_decide(q) {
-            inst.decided = true;
-            let cert = self
-                .certs
-                .get(&key.1)
-                .filter(|c| c.header().digest == digest)
-                .cloned();
-            self.decide(key.1, digest, proposal.batch, cert);
         }
     }
 

@@ -9,7 +9,7 @@ use serde_json::json;
 /// the same seed, to check the trace hash) and reports events/s.
 pub fn run(ctx: &Ctx) -> ExperimentResult {
     let sizes: &[(usize, u64)] = if ctx.quick {
-        &[(10, 400), (100, 60), (1000, 6)]
+        &[(10, 400), (100, 200), (1000, 6)]
     } else {
         &[(10, 2000), (100, 200), (300, 40), (1000, 20)]
     };
@@ -63,7 +63,6 @@ pub fn run(ctx: &Ctx) -> ExperimentResult {
         claims,
         notes: vec![
             "Events are messages handed to engines; wall time is the event loop only (best of two same-seed runs), single thread.".into(),
-            format!("Network model: {}", probe_network().describe()),
         ],
         plots: vec![Plot {
             stem: "sim-throughput".into(),
