@@ -33,7 +33,10 @@ impl ByzantineMessage for Message {
             Message::Request(r) => {
                 let mut payload = r.payload.clone();
                 payload.push((rng.next_u32() & 0xff) as u8);
-                Some(Message::Request(Request { payload, ..r.clone() }))
+                Some(Message::Request(Request {
+                    payload,
+                    ..r.clone()
+                }))
             }
             _ => None,
         }
@@ -87,7 +90,11 @@ pub struct Equivocator {
 impl Equivocator {
     /// Equivocates from `from` on with `key`, the corrupted node's own key.
     pub fn new(key: SecretKey, from: Time) -> Equivocator {
-        Equivocator { key, from, variants: BTreeMap::new() }
+        Equivocator {
+            key,
+            from,
+            variants: BTreeMap::new(),
+        }
     }
 
     fn variant(&mut self, msg: &Message) -> Option<Message> {
@@ -96,14 +103,27 @@ impl Equivocator {
                 let h = &p.header.body;
                 let batch = conflicting_batch(&p.batch)?;
                 let v = Proposal::new(h.view, h.slot, batch, h.leader, &self.key);
-                self.variants.insert((h.view, h.slot, h.digest), (v.header.body.digest, v.header.signature));
+                self.variants.insert(
+                    (h.view, h.slot, h.digest),
+                    (v.header.body.digest, v.header.signature),
+                );
                 Some(Message::Propose(v))
             }
             Message::Vote(vm) => {
                 let b = &vm.vote.body;
                 let (digest, leader_signature) = *self.variants.get(&(b.view, b.slot, b.digest))?;
-                let vote = Signed::sign(Vote { digest, ..b.clone() }, &self.key);
-                Some(Message::Vote(VoteMsg { vote, proof: vm.proof.clone(), leader_signature }))
+                let vote = Signed::sign(
+                    Vote {
+                        digest,
+                        ..b.clone()
+                    },
+                    &self.key,
+                );
+                Some(Message::Vote(VoteMsg {
+                    vote,
+                    proof: vm.proof.clone(),
+                    leader_signature,
+                }))
             }
             _ => None,
         }
@@ -116,11 +136,20 @@ impl Adversary<Probft> for Equivocator {
     }
 
     fn on_output(&mut self, ctx: &mut AdversaryCtx<'_, Probft>, output: OutputOf<Probft>) {
-        let Output::Send { to, msg } = output else { return ctx.emit(output) };
-        let variant = if ctx.now >= self.from { self.variant(&msg) } else { None };
-        let Some(variant) = variant else { return ctx.send(to, msg) };
+        let Output::Send { to, msg } = output else {
+            return ctx.emit(output);
+        };
+        let variant = if ctx.now >= self.from {
+            self.variant(&msg)
+        } else {
+            None
+        };
+        let Some(variant) = variant else {
+            return ctx.send(to, msg);
+        };
         let half = (ctx.n / 2) as u32;
-        let (low, high): (Vec<NodeId>, Vec<NodeId>) = ctx.recipients(&to).into_iter().partition(|id| id.0 < half);
+        let (low, high): (Vec<NodeId>, Vec<NodeId>) =
+            ctx.recipients(&to).into_iter().partition(|id| id.0 < half);
         if !low.is_empty() {
             ctx.send(Target::Many(low), msg);
         }
@@ -150,13 +179,20 @@ impl Adversary<Probft> for WrongProof {
 
     fn on_output(&mut self, ctx: &mut AdversaryCtx<'_, Probft>, output: OutputOf<Probft>) {
         match output {
-            Output::Send { to, msg: Message::Vote(mut vm) } => {
+            Output::Send {
+                to,
+                msg: Message::Vote(mut vm),
+            } => {
                 let b = &vm.vote.body;
                 let other = match b.phase {
                     Phase::Prepare => Phase::Commit,
                     Phase::Commit => Phase::Prepare,
                 };
-                let draw = Draw { phase: other, view: b.view, slot: b.slot };
+                let draw = Draw {
+                    phase: other,
+                    view: b.view,
+                    slot: b.slot,
+                };
                 vm.proof = self.key.vrf_prove(VRF_CONTEXT, &draw.input()).1;
                 ctx.send(to, Message::Vote(vm));
             }
@@ -176,7 +212,10 @@ impl Adversary<Probft> for OutsideSample {
 
     fn on_output(&mut self, ctx: &mut AdversaryCtx<'_, Probft>, output: OutputOf<Probft>) {
         match output {
-            Output::Send { to, msg: msg @ Message::Vote(_) } => {
+            Output::Send {
+                to,
+                msg: msg @ Message::Vote(_),
+            } => {
                 let inside = ctx.recipients(&to);
                 let mut outside = vec![ctx.me];
                 outside.extend(inside.iter().copied());

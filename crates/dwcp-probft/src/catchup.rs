@@ -9,6 +9,11 @@
 //! them is correct and decided it. The deterministic `f + 1` rule is ours
 //! (the paper's catch-up, if any, could not be checked); it costs `O(n)`
 //! messages per lagging replica and nothing when nobody lags.
+//!
+//! A replica also asks once when its progress timer fires, before it
+//! suspects the leader (after the last decision of a quiet period nobody is
+//! "ahead" to notice), and a replica that receives a view-change from one
+//! that is behind sends it the decided batches it lacks.
 
 use crate::message::{Message, Request, batch_digest};
 use crate::replica::Probft;
@@ -28,6 +33,9 @@ pub(crate) struct CatchUp {
     batches: BTreeMap<(u64, Digest), Vec<Request>>,
     /// Last request served per peer, for rate limiting.
     served: BTreeMap<NodeId, (u64, Time)>,
+    /// Set when the progress timer fired once and a fetch went out; the
+    /// next expiry suspects the leader.
+    pub asked_before_suspecting: bool,
 }
 
 impl CatchUp {
@@ -39,6 +47,7 @@ impl CatchUp {
             replies: BTreeMap::new(),
             batches: BTreeMap::new(),
             served: BTreeMap::new(),
+            asked_before_suspecting: false,
         }
     }
 

@@ -52,6 +52,9 @@ pub struct ProbftConfig {
     pub view_change_timeout: Duration,
     /// Cap of the exponential back-off.
     pub max_view_change_timeout: Duration,
+    /// The next leader, once it holds `n − f` view-changes, waits up to this
+    /// long for the others before sending its new-view.
+    pub new_view_grace: Duration,
     /// Slots accepted ahead of the next undecided one (votes and proposals
     /// for slots beyond it wait in the per-peer buffer).
     pub window: u64,
@@ -179,6 +182,7 @@ impl ProbftConfig {
             request_timeout: Duration::from_millis(500),
             view_change_timeout: Duration::from_millis(500),
             max_view_change_timeout: Duration::from_secs(4),
+            new_view_grace: Duration::from_millis(50),
             window: 4,
             history: 2,
             retention: 256,
@@ -264,6 +268,11 @@ impl ProbftConfig {
             || self.fetch_delay.is_zero()
         {
             return Err(ConfigError::Invalid("timeouts must be positive"));
+        }
+        if self.new_view_grace >= self.view_change_timeout {
+            return Err(ConfigError::Invalid(
+                "new_view_grace must be below view_change_timeout",
+            ));
         }
         if self.max_view_change_timeout < self.view_change_timeout {
             return Err(ConfigError::Invalid(

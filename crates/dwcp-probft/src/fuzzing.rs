@@ -78,12 +78,22 @@ fn fresh() -> Probft {
     cfg.buffer_per_peer = 8;
     cfg.retention = 16;
     cfg.fetch_batch = 4;
-    Probft::new(cfg, ME, k.secrets[ME.index()].clone(), k.publics.clone(), rng::seeded(1))
-        .unwrap_or_else(|_| unreachable!("matching keys"))
+    Probft::new(
+        cfg,
+        ME,
+        k.secrets[ME.index()].clone(),
+        k.publics.clone(),
+        rng::seeded(1),
+    )
+    .unwrap_or_else(|_| unreachable!("matching keys"))
 }
 
 fn request(c: &mut Cursor<'_>) -> Request {
-    Request { client: c.below(3), id: c.below(8), payload: vec![c.byte()] }
+    Request {
+        client: c.below(3),
+        id: c.below(8),
+        payload: vec![c.byte()],
+    }
 }
 
 fn batch(c: &mut Cursor<'_>) -> Vec<Request> {
@@ -100,8 +110,14 @@ struct Signatures(BTreeMap<(u8, u64, u64), Digest>);
 impl Signatures {
     fn check(&mut self, rec: &Record) {
         let (key, d) = match rec {
-            Record::Proposed(p) => ((2, p.header.body.view, p.header.body.slot), p.header.body.digest),
-            Record::Vote(v) => ((v.body.phase.index() as u8, v.body.view, v.body.slot), v.body.digest),
+            Record::Proposed(p) => (
+                (2, p.header.body.view, p.header.body.slot),
+                p.header.body.digest,
+            ),
+            Record::Vote(v) => (
+                (v.body.phase.index() as u8, v.body.view, v.body.slot),
+                v.body.digest,
+            ),
             _ => return,
         };
         let first = *self.0.entry(key).or_insert(d);
@@ -132,19 +148,48 @@ pub fn engine(data: &[u8]) {
             }
             1 => {
                 let leader = leader_of(view, N);
-                let p = Proposal::new(view, slot, batch(&mut c), leader, &k.secrets[leader.index()]);
+                let p = Proposal::new(
+                    view,
+                    slot,
+                    batch(&mut c),
+                    leader,
+                    &k.secrets[leader.index()],
+                );
                 replica.handle_message(now, leader, Message::Propose(p));
             }
             2 | 3 => {
-                let phase = if c.byte() & 1 == 0 { Phase::Prepare } else { Phase::Commit };
+                let phase = if c.byte() & 1 == 0 {
+                    Phase::Prepare
+                } else {
+                    Phase::Commit
+                };
                 let leader = leader_of(view, N);
                 let digest = crate::message::batch_digest(&batch(&mut c));
-                let vote = Signed::sign(Vote { phase, view, slot, digest, voter: from }, &k.secrets[from.index()]);
+                let vote = Signed::sign(
+                    Vote {
+                        phase,
+                        view,
+                        slot,
+                        digest,
+                        voter: from,
+                    },
+                    &k.secrets[from.index()],
+                );
                 let draw = Draw { phase, view, slot };
-                let proof = k.secrets[from.index()].vrf_prove(VRF_CONTEXT, &draw.input()).1;
+                let proof = k.secrets[from.index()]
+                    .vrf_prove(VRF_CONTEXT, &draw.input())
+                    .1;
                 let header = vote.body.header(leader);
                 let leader_signature = Signed::sign(header, &k.secrets[leader.index()]).signature;
-                replica.handle_message(now, from, Message::Vote(VoteMsg { vote, proof, leader_signature }));
+                replica.handle_message(
+                    now,
+                    from,
+                    Message::Vote(VoteMsg {
+                        vote,
+                        proof,
+                        leader_signature,
+                    }),
+                );
             }
             4 => replica.handle_request(now, request(&mut c)),
             5 => {
@@ -152,11 +197,27 @@ pub fn engine(data: &[u8]) {
                 replica.handle_timeout(now);
             }
             6 => {
-                let body = ViewChange { view: view + 1, replica: from, next_slot: slot, certs: vec![] };
-                replica.handle_message(now, from, Message::ViewChange(Signed::sign(body, &k.secrets[from.index()])));
+                let body = ViewChange {
+                    view: view + 1,
+                    replica: from,
+                    next_slot: slot,
+                    certs: vec![],
+                };
+                replica.handle_message(
+                    now,
+                    from,
+                    Message::ViewChange(Signed::sign(body, &k.secrets[from.index()])),
+                );
             }
             7 => {
-                let m = if c.byte() & 1 == 0 { Message::Fetch { slot } } else { Message::Decided { slot, batch: batch(&mut c) } };
+                let m = if c.byte() & 1 == 0 {
+                    Message::Fetch { slot }
+                } else {
+                    Message::Decided {
+                        slot,
+                        batch: batch(&mut c),
+                    }
+                };
                 replica.handle_message(now, from, m);
             }
             _ => {
@@ -195,7 +256,17 @@ mod tests {
     #[test]
     fn valid_encodings_roundtrip() {
         let k = keys();
-        let p = Proposal::new(0, 1, vec![Request { client: 1, id: 2, payload: vec![3] }], NodeId(0), &k.secrets[0]);
+        let p = Proposal::new(
+            0,
+            1,
+            vec![Request {
+                client: 1,
+                id: 2,
+                payload: vec![3],
+            }],
+            NodeId(0),
+            &k.secrets[0],
+        );
         decode(&codec::encode(&Message::Propose(p.clone())));
         decode(&codec::encode(&Record::Proposed(p)));
     }

@@ -171,7 +171,9 @@ impl Instance {
     pub fn advance(&mut self, q: usize) -> Step {
         if !self.prepared && self.ready_to_commit(q) {
             self.prepared = true;
-            let Some(proposal) = self.accepted.clone() else { return Step::Wait };
+            let Some(proposal) = self.accepted.clone() else {
+                return Step::Wait;
+            };
             let prepares = self.entries(Phase::Prepare, &proposal.header.body.digest);
             return Step::Commit(Box::new(PreparedCert { proposal, prepares }));
         }

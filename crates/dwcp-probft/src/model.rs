@@ -33,10 +33,10 @@
 //!    and `y` to those of `B`. Correct replicas commit and decide by the
 //!    engine's rules.
 //! 2. **View change.** Every correct replica that has not decided `x` times
-//!    out; the others join (`f + 1` rule) and come last. The leader of
-//!    view 1 (replica 1) takes the first `n − f` view-changes: the faulty
-//!    ones arrive first. If replica 1 is faulty it picks the `n − f` that
-//!    best hide a decided value's certificates instead.
+//!    out; the others join (`f + 1` rule). A correct leader of view 1
+//!    (replica 1) uses every view-change (it waits out `new_view_grace`);
+//!    faulty replicas report no certificates. If replica 1 is faulty it
+//!    picks the `n − f` that best hide a decided value's certificates.
 //! 3. **View 1.** The leader proposes the plan's value for the slot, or a
 //!    fresh value `z` distinct from `x` and `y` if the plan has none;
 //!    correct replicas vote (those that decided only for their decision);
@@ -107,7 +107,11 @@ struct Msg {
 }
 
 fn request(tag: u64) -> Request {
-    Request { client: u64::MAX, id: tag, payload: tag.to_le_bytes().to_vec() }
+    Request {
+        client: u64::MAX,
+        id: tag,
+        payload: tag.to_le_bytes().to_vec(),
+    }
 }
 
 fn shuffle<T>(v: &mut [T], rng: &mut Rng) {
@@ -124,7 +128,15 @@ impl<'k> Model<'k> {
     pub fn new(keys: &'k Keyring, f: usize, o: f64, l: f64) -> Model<'k> {
         let n = keys.len();
         let dummy = keys.secrets[0].sign(b"dwcp-probft/model", b"unused");
-        Model { n, f, sample: sample_size(n, o), quorum: quorum_size(n, l), history: 2, keys, dummy }
+        Model {
+            n,
+            f,
+            sample: sample_size(n, o),
+            quorum: quorum_size(n, l),
+            history: 2,
+            keys,
+            dummy,
+        }
     }
 
     /// Runs one instance; `slot` makes the VRF draws of different instances
@@ -135,8 +147,10 @@ impl<'k> Model<'k> {
         let n = self.n;
         let mut others: Vec<u32> = (1..n as u32).collect();
         shuffle(&mut others, &mut rng);
-        let faulty: BTreeSet<NodeId> =
-            std::iter::once(0).chain(others.iter().copied().take(self.f.saturating_sub(1))).map(NodeId).collect();
+        let faulty: BTreeSet<NodeId> = std::iter::once(0)
+            .chain(others.iter().copied().take(self.f.saturating_sub(1)))
+            .map(NodeId)
+            .collect();
         let correct: Vec<NodeId> = NodeId::all(n).filter(|id| !faulty.contains(id)).collect();
         let (a, b): (Vec<NodeId>, Vec<NodeId>) = match attack {
             Attack::Balanced => {
@@ -161,7 +175,8 @@ impl<'k> Model<'k> {
         for id in &b {
             assigned[id.index()] = Some(&py);
         }
-        let side = |id: NodeId| -> Option<&Proposal> { assigned.get(id.index()).copied().flatten() };
+        let side =
+            |id: NodeId| -> Option<&Proposal> { assigned.get(id.index()).copied().flatten() };
 
         // ----- view 0 -----
         let mut inst: Vec<Instance> = (0..n).map(|_| Instance::default()).collect();
@@ -183,14 +198,41 @@ impl<'k> Model<'k> {
             prepares.extend(self.votes_to(*id, Phase::Prepare, 0, slot, side));
             commits.extend(self.votes_to(*id, Phase::Commit, 0, slot, side));
         }
-        self.deliver(prepares, &faulty, &mut inst, &mut certs, &mut decided, &mut commits, &mut rng, None);
+        self.deliver(
+            prepares,
+            &faulty,
+            &mut inst,
+            &mut certs,
+            &mut decided,
+            &mut commits,
+            &mut rng,
+            None,
+        );
         let mut none = Vec::new();
-        self.deliver(commits, &faulty, &mut inst, &mut certs, &mut decided, &mut none, &mut rng, None);
+        self.deliver(
+            commits,
+            &faulty,
+            &mut inst,
+            &mut certs,
+            &mut decided,
+            &mut none,
+            &mut rng,
+            None,
+        );
         let (dx, dy) = (px.header.body.digest, py.header.body.digest);
         let mut out = Outcome {
-            decided_x: correct.iter().filter(|id| decided[id.index()] == Some(dx)).count(),
-            decided_y: correct.iter().filter(|id| decided[id.index()] == Some(dy)).count(),
-            detected: correct.iter().filter(|id| inst[id.index()].equivocation).count(),
+            decided_x: correct
+                .iter()
+                .filter(|id| decided[id.index()] == Some(dx))
+                .count(),
+            decided_y: correct
+                .iter()
+                .filter(|id| decided[id.index()] == Some(dy))
+                .count(),
+            detected: correct
+                .iter()
+                .filter(|id| inst[id.index()].equivocation)
+                .count(),
             ..Outcome::default()
         };
         out.violation_in_view = out.decided_x > 0 && out.decided_y > 0;
@@ -204,23 +246,32 @@ impl<'k> Model<'k> {
             next_slot: u64::from(decided[id.index()].is_some()),
             certs: certs[id.index()].iter().cloned().collect(),
         };
-        let mut early: Vec<NodeId> = correct.iter().copied().filter(|id| decided[id.index()] != Some(dx)).collect();
-        let mut late: Vec<NodeId> = correct.iter().copied().filter(|id| decided[id.index()] == Some(dx)).collect();
-        shuffle(&mut early, &mut rng);
-        shuffle(&mut late, &mut rng);
-        let mut order: Vec<NodeId> = faulty.iter().copied().collect();
-        if out.faulty_next_leader {
-            // Hide the certificates of whichever value some replica decided.
-            let target = if out.decided_x > 0 { Some(dx) } else if out.decided_y > 0 { Some(dy) } else { None };
-            let holds = |id: &NodeId| target.is_some() && certs[id.index()].as_ref().map(|c| c.header().digest) == target;
-            let (bad, good): (Vec<NodeId>, Vec<NodeId>) = early.into_iter().chain(late).partition(holds);
+        let quorum: Vec<ViewChange> = if out.faulty_next_leader {
+            // It may use any n − f: it hides the certificates of whichever
+            // value some correct replica decided.
+            let target = if out.decided_x > 0 {
+                Some(dx)
+            } else if out.decided_y > 0 {
+                Some(dy)
+            } else {
+                None
+            };
+            let holds = |id: &NodeId| {
+                target.is_some() && certs[id.index()].as_ref().map(|c| c.header().digest) == target
+            };
+            let mut order: Vec<NodeId> = faulty.iter().copied().collect();
+            let mut rest = correct.clone();
+            shuffle(&mut rest, &mut rng);
+            let (bad, good): (Vec<NodeId>, Vec<NodeId>) = rest.into_iter().partition(holds);
             order.extend(good);
             order.extend(bad);
+            order.iter().take(n - self.f).map(|id| vc(*id)).collect()
         } else {
-            order.extend(early);
-            order.extend(late);
-        }
-        let quorum: Vec<ViewChange> = order.iter().take(n - self.f).map(|id| vc(*id)).collect();
+            // A correct leader waits out the grace period: every correct
+            // replica's view-change (those that decided join through the
+            // f + 1 rule) and the faulty ones'.
+            NodeId::all(n).map(vc).collect()
+        };
         let plan = compute_plan(quorum.iter(), self.history);
         let batch = match plan.entries.iter().find(|(s, _)| *s == slot) {
             Some((_, batch)) => batch.clone(),
@@ -232,12 +283,18 @@ impl<'k> Model<'k> {
         let d1 = p1.header.body.digest;
         let mut inst: Vec<Instance> = (0..n).map(|_| Instance::default()).collect();
         let mut prepares = Vec::new();
-        let voters: Vec<NodeId> = correct.iter().copied().filter(|id| decided[id.index()].is_none_or(|d| d == d1)).collect();
+        let voters: Vec<NodeId> = correct
+            .iter()
+            .copied()
+            .filter(|id| decided[id.index()].is_none_or(|d| d == d1))
+            .collect();
         for id in &voters {
             self.accept(&mut inst[id.index()], &p1);
             prepares.extend(self.own_vote(&mut inst[id.index()], *id, Phase::Prepare, &p1));
         }
-        let harmful = correct.iter().any(|id| decided[id.index()].is_some_and(|d| d != d1));
+        let harmful = correct
+            .iter()
+            .any(|id| decided[id.index()].is_some_and(|d| d != d1));
         let mut commits = Vec::new();
         if harmful {
             for id in &faulty {
@@ -247,9 +304,30 @@ impl<'k> Model<'k> {
         }
         let mut decided1: Vec<Option<Digest>> = vec![None; n];
         let mut certs1: Vec<Option<PreparedCert>> = vec![None; n];
-        self.deliver(prepares, &faulty, &mut inst, &mut certs1, &mut decided1, &mut commits, &mut rng, Some(&decided));
-        self.deliver(commits, &faulty, &mut inst, &mut certs1, &mut decided1, &mut none, &mut rng, Some(&decided));
-        out.decided_view1 = correct.iter().filter(|id| decided1[id.index()].is_some()).count();
+        self.deliver(
+            prepares,
+            &faulty,
+            &mut inst,
+            &mut certs1,
+            &mut decided1,
+            &mut commits,
+            &mut rng,
+            Some(&decided),
+        );
+        self.deliver(
+            commits,
+            &faulty,
+            &mut inst,
+            &mut certs1,
+            &mut decided1,
+            &mut none,
+            &mut rng,
+            Some(&decided),
+        );
+        out.decided_view1 = correct
+            .iter()
+            .filter(|id| decided1[id.index()].is_some())
+            .count();
         let mut values = BTreeSet::new();
         for id in &correct {
             match (decided[id.index()], decided1[id.index()]) {
@@ -277,14 +355,37 @@ impl<'k> Model<'k> {
             Some(m) => m.entry.proof.clone(),
             None => self.proof(me, phase, h.view, h.slot),
         };
-        let vote = Signed { body: Vote { phase, view: h.view, slot: h.slot, digest: h.digest, voter: me }, signature: self.dummy };
-        inst.add_vote(&vote, CertEntry { voter: me, signature: self.dummy, proof });
+        let vote = Signed {
+            body: Vote {
+                phase,
+                view: h.view,
+                slot: h.slot,
+                digest: h.digest,
+                voter: me,
+            },
+            signature: self.dummy,
+        };
+        inst.add_vote(
+            &vote,
+            CertEntry {
+                voter: me,
+                signature: self.dummy,
+                proof,
+            },
+        );
         inst.sent[phase.index()] = Some(h.digest);
         msgs
     }
 
     fn proof(&self, me: NodeId, phase: Phase, view: u64, slot: u64) -> dwcp_crypto::VrfProof {
-        own_sample(&self.keys.secrets[me.index()], me, self.n, self.sample, Draw { phase, view, slot }).1
+        own_sample(
+            &self.keys.secrets[me.index()],
+            me,
+            self.n,
+            self.sample,
+            Draw { phase, view, slot },
+        )
+        .1
     }
 
     /// `me`'s votes to each member of its sample for `(phase, view, slot)`,
@@ -298,17 +399,38 @@ impl<'k> Model<'k> {
         pick: impl Fn(NodeId) -> Option<&'p Proposal>,
     ) -> Vec<Msg> {
         let draw = Draw { phase, view, slot };
-        let (sample, proof) = own_sample(&self.keys.secrets[me.index()], me, self.n, self.sample, draw);
-        let entry = CertEntry { voter: me, signature: self.dummy, proof };
+        let (sample, proof) = own_sample(
+            &self.keys.secrets[me.index()],
+            me,
+            self.n,
+            self.sample,
+            draw,
+        );
+        let entry = CertEntry {
+            voter: me,
+            signature: self.dummy,
+            proof,
+        };
         sample
             .into_iter()
             .filter_map(|to| {
                 let p = pick(to)?;
                 let vote = Signed {
-                    body: Vote { phase, view, slot, digest: p.header.body.digest, voter: me },
+                    body: Vote {
+                        phase,
+                        view,
+                        slot,
+                        digest: p.header.body.digest,
+                        voter: me,
+                    },
                     signature: self.dummy,
                 };
-                Some(Msg { to, vote, entry: entry.clone(), leader_sig: p.header.signature })
+                Some(Msg {
+                    to,
+                    vote,
+                    entry: entry.clone(),
+                    leader_sig: p.header.signature,
+                })
             })
             .collect()
     }
@@ -344,7 +466,9 @@ impl<'k> Model<'k> {
                     Step::Wait => break,
                     Step::Commit(cert) => {
                         let p = cert.proposal.clone();
-                        let may = earlier.and_then(|e| e[r]).is_none_or(|d| d == p.header.body.digest);
+                        let may = earlier
+                            .and_then(|e| e[r])
+                            .is_none_or(|d| d == p.header.body.digest);
                         certs[r] = Some(*cert);
                         if may {
                             next.extend(self.own_vote(i, m.to, Phase::Commit, &p));

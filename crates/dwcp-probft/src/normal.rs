@@ -298,7 +298,9 @@ impl Probft {
     /// Prepared → commit; prepared with `q` commits → decide.
     pub(crate) fn check_progress(&mut self, key: (u64, u64)) {
         loop {
-            let Some(inst) = self.instances.get_mut(&key) else { return };
+            let Some(inst) = self.instances.get_mut(&key) else {
+                return;
+            };
             match inst.advance(self.quorum) {
                 Step::Wait => return,
                 Step::Commit(cert) => {
@@ -310,9 +312,15 @@ impl Probft {
                     }
                 }
                 Step::Decide => {
-                    let Some(p) = inst.accepted.clone() else { return };
+                    let Some(p) = inst.accepted.clone() else {
+                        return;
+                    };
                     let digest = p.header.body.digest;
-                    let cert = self.certs.get(&key.1).filter(|c| c.header().digest == digest).cloned();
+                    let cert = self
+                        .certs
+                        .get(&key.1)
+                        .filter(|c| c.header().digest == digest)
+                        .cloned();
                     self.decide(key.1, digest, p.batch, cert);
                 }
             }
@@ -380,6 +388,7 @@ impl Probft {
             self.moved = true;
             self.progress_since = None;
             self.vc.attempts = 0;
+            self.catchup.asked_before_suspecting = false;
             self.collect_garbage();
         }
     }

@@ -372,16 +372,25 @@ impl Engine for Probft {
                 .progress_since
                 .is_some_and(|t| t + self.cfg.request_timeout <= self.now)
             {
-                if self.catchup.peers_ahead(self.next_slot) > self.cfg.f {
+                if !self.catchup.asked_before_suspecting {
+                    // Others may have decided without us and gone quiet:
+                    // ask first, suspect the leader only if that does not help.
+                    self.catchup.asked_before_suspecting = true;
                     self.send_fetch();
-                    self.progress_since = Some(self.now);
+                    let wait = self.cfg.fetch_delay.saturating_mul(2);
+                    let back = self.cfg.request_timeout.saturating_sub(wait);
+                    self.progress_since =
+                        Some(Time(self.now.0.saturating_sub(back.as_nanos() as u64)));
                 } else {
+                    self.catchup.asked_before_suspecting = false;
                     self.start_view_change(self.view + 1);
                 }
             }
         } else if self.vc.started + self.view_change_timeout() <= self.now {
             self.vc.attempts = self.vc.attempts.saturating_add(1);
             self.start_view_change(self.view + 1);
+        } else if self.vc.grace_until.is_some_and(|t| t <= self.now) {
+            self.try_new_view();
         }
         if self.catchup.deadline.is_some_and(|t| t <= self.now) {
             self.catchup.deadline = None;

@@ -16,10 +16,13 @@
 //!    smallest of those views (PBFT's rule: at least one correct replica
 //!    wants to move).
 //! 3. The leader of `v + 1` waits for `n − f` valid view-changes (a
-//!    deterministic quorum: any two share a correct replica), computes the
-//!    plan with [`compute_plan`] and sends a [`NewView`] holding the
-//!    view-changes and one re-proposal per planned slot; every replica
-//!    checks it by recomputing the plan.
+//!    deterministic quorum: any two share a correct replica), and then for
+//!    the late ones until all `n` are in or `new_view_grace` has passed
+//!    (ours: a value decided by few replicas survives only if one of them is
+//!    heard, and those that decided join last, through rule 2). It computes
+//!    the plan with [`compute_plan`] over all of them and sends a
+//!    [`NewView`] holding the view-changes and one re-proposal per planned
+//!    slot; every replica checks it by recomputing the plan.
 //! 4. The plan re-proposes, for every slot from the lowest undecided one
 //!    reported (at most `history` below the highest) up to the highest slot
 //!    with a certificate, the value of the certificate with the highest view;
@@ -59,6 +62,8 @@ pub(crate) struct ViewChanges {
     pub own: BTreeMap<u64, Signed<ViewChange>>,
     /// The new-views this replica signed as leader, by view.
     pub new_views: BTreeMap<u64, Signed<NewView>>,
+    /// As the next leader: when the grace period for late view-changes ends.
+    pub grace_until: Option<Time>,
 }
 
 /// The outcome of [`compute_plan`]: what a new view re-proposes.
@@ -145,6 +150,7 @@ impl Probft {
         self.moved = true;
         self.suspect_leader = false;
         self.vc.started = self.now;
+        self.vc.grace_until = None;
         self.stats.view_changes += 1;
         let current = self.view;
         self.instances.retain(|(v, _), _| *v >= current);
@@ -221,6 +227,9 @@ impl Probft {
         if let Err(fault) = check_view_change(&vc, &self.params()) {
             return self.evidence(from, fault);
         }
+        if vc.body.next_slot < self.next_slot {
+            self.on_fetch(from, vc.body.next_slot);
+        }
         self.vc.received.entry(v).or_default().insert(from, vc);
         // Join rule: f + 1 replicas want a view above ours.
         let ahead: BTreeMap<NodeId, u64> = self
@@ -242,8 +251,9 @@ impl Probft {
     }
 
     /// As the leader of the view being changed to: sends the new-view once
-    /// `n − f` view-changes are in.
-    fn try_new_view(&mut self) {
+    /// `n − f` view-changes are in and either all `n` are or the grace
+    /// period for late ones (`new_view_grace`) has passed.
+    pub(crate) fn try_new_view(&mut self) {
         let view = self.view;
         if self.active || leader_of(view, self.n()) != self.id {
             return;
@@ -258,7 +268,17 @@ impl Probft {
                 if got.len() < need {
                     return;
                 }
-                let chosen: Vec<Signed<ViewChange>> = got.values().take(need).cloned().collect();
+                if got.len() < self.n() {
+                    let until = *self
+                        .vc
+                        .grace_until
+                        .get_or_insert(self.now + self.cfg.new_view_grace);
+                    if self.now < until {
+                        return;
+                    }
+                }
+                self.vc.grace_until = None;
+                let chosen: Vec<Signed<ViewChange>> = got.values().cloned().collect();
                 let plan = compute_plan(chosen.iter().map(|s| &s.body), self.cfg.history);
                 let proposals = plan
                     .entries
