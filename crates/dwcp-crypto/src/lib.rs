@@ -74,6 +74,7 @@ pub(crate) mod points;
 pub mod sig;
 pub mod signers;
 pub mod sortition;
+pub mod statement;
 pub mod threshold;
 pub mod vrf;
 
@@ -87,6 +88,7 @@ pub use aggregate::{
 pub use error::{CombineError, ParamError, invalid_signature_evidence};
 pub use sig::{Keyring, PublicKey, SecretKey, Signature, verify_batch};
 pub use signers::SignerSet;
+pub use statement::{SigBatch, Signed, Statement, verify_statement};
 pub use threshold::{
     Certificate, Combined, PartialSig, ThresholdPublic, ThresholdSetup, ThresholdShare,
 };

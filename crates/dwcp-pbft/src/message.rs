@@ -11,7 +11,8 @@
 //! entry is rebuilt from the certificate's fields when it is checked.
 
 use dwcp_core::{Digest, NodeId, WireMessage, codec};
-use dwcp_crypto::{PublicKey, SecretKey, Signature};
+use dwcp_crypto::{SecretKey, Signature};
+pub use dwcp_crypto::{Signed, Statement};
 use serde::{Deserialize, Serialize};
 
 /// The signing context (domain separator) of every PBFT signature.
@@ -50,51 +51,6 @@ pub enum VotePhase {
     Commit,
 }
 
-/// Something a replica signs.
-pub trait Statement: Serialize {
-    /// The domain-separation tag prefixed to the encoding before signing.
-    const TAG: u8;
-    /// Who must have signed it.
-    fn signer(&self) -> NodeId;
-    /// The exact bytes that are signed: `[TAG] ‖ bincode(self)`.
-    fn signing_bytes(&self) -> Vec<u8> {
-        let mut bytes = vec![Self::TAG];
-        bytes.extend_from_slice(&codec::encode(self));
-        bytes
-    }
-}
-
-/// A statement and its signer's signature.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Signed<T> {
-    /// What was said.
-    pub body: T,
-    /// The signature of [`Statement::signing_bytes`] by [`Statement::signer`].
-    pub signature: Signature,
-}
-
-impl<T: Statement> Signed<T> {
-    /// Signs `body` with `key` (which should belong to `body.signer()`; a
-    /// Byzantine host may of course sign anything with its own key).
-    pub fn sign(body: T, key: &SecretKey) -> Signed<T> {
-        let signature = key.sign(SIGNING_CONTEXT, &body.signing_bytes());
-        Signed { body, signature }
-    }
-
-    /// The claimed signer.
-    pub fn signer(&self) -> NodeId {
-        self.body.signer()
-    }
-
-    /// Whether the signature verifies under the signer's key in `publics`
-    /// (an unknown signer never verifies).
-    pub fn verify(&self, publics: &[PublicKey]) -> bool {
-        publics.get(self.signer().index()).is_some_and(|pk| {
-            pk.verify(SIGNING_CONTEXT, &self.body.signing_bytes(), &self.signature)
-        })
-    }
-}
-
 /// The primary's proposal: batch `digest` at sequence number `seq` in `view`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct PrePrepare {
@@ -109,6 +65,7 @@ pub struct PrePrepare {
 }
 
 impl Statement for PrePrepare {
+    const CONTEXT: &'static [u8] = SIGNING_CONTEXT;
     const TAG: u8 = 1;
     fn signer(&self) -> NodeId {
         self.primary
@@ -131,6 +88,7 @@ pub struct Vote {
 }
 
 impl Statement for Vote {
+    const CONTEXT: &'static [u8] = SIGNING_CONTEXT;
     const TAG: u8 = 2;
     fn signer(&self) -> NodeId {
         self.replica
@@ -149,6 +107,7 @@ pub struct Checkpoint {
 }
 
 impl Statement for Checkpoint {
+    const CONTEXT: &'static [u8] = SIGNING_CONTEXT;
     const TAG: u8 = 3;
     fn signer(&self) -> NodeId {
         self.replica
@@ -224,6 +183,7 @@ pub struct ViewChange {
 }
 
 impl Statement for ViewChange {
+    const CONTEXT: &'static [u8] = SIGNING_CONTEXT;
     const TAG: u8 = 4;
     fn signer(&self) -> NodeId {
         self.replica
@@ -246,6 +206,7 @@ pub struct NewView {
 }
 
 impl Statement for NewView {
+    const CONTEXT: &'static [u8] = SIGNING_CONTEXT;
     const TAG: u8 = 5;
     fn signer(&self) -> NodeId {
         self.primary

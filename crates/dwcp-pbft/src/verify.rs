@@ -1,59 +1,21 @@
 //! Certificate validation: structural checks first (cheap, no crypto), every
-//! signature collected into one [`SigBatch`] and checked with
+//! signature collected into one `dwcp_crypto::SigBatch` and checked with
 //! `dwcp_crypto::verify_batch` at the end.
 
 use crate::message::{
-    CheckpointProof, NewView, PrePrepare, PreparedProof, SIGNING_CONTEXT, Signed, Statement,
-    ViewChange, Vote, VoteCertificate, VotePhase, batch_digest,
+    CheckpointProof, NewView, PrePrepare, PreparedProof, Signed, ViewChange, Vote, VoteCertificate,
+    VotePhase, batch_digest,
 };
 use crate::policy::Policy;
 use crate::state::genesis_state;
 use crate::viewchange::compute_new_view;
 use dwcp_core::NodeId;
-use dwcp_crypto::{PublicKey, Signature, verify_batch};
+pub(crate) use dwcp_crypto::SigBatch;
+use dwcp_crypto::Signature;
 use std::collections::BTreeSet;
 
 /// Why a certificate or composite message was refused.
 pub(crate) type Invalid = &'static str;
-
-/// Signatures waiting to be checked together.
-#[derive(Default)]
-pub(crate) struct SigBatch {
-    items: Vec<(NodeId, Vec<u8>, Signature)>,
-}
-
-impl SigBatch {
-    /// Queues `sig` as `body`'s signature by its signer.
-    pub(crate) fn push<T: Statement>(&mut self, body: &T, sig: &Signature) {
-        self.items.push((body.signer(), body.signing_bytes(), *sig));
-    }
-
-    /// Queues a signed statement.
-    pub(crate) fn push_signed<T: Statement>(&mut self, s: &Signed<T>) {
-        self.push(&s.body, &s.signature);
-    }
-
-    /// Checks everything queued; on failure, the signers of the bad items.
-    pub(crate) fn verify(&self, publics: &[PublicKey]) -> Result<(), Vec<NodeId>> {
-        let mut unknown = vec![];
-        let mut items = Vec::with_capacity(self.items.len());
-        let mut owners = Vec::with_capacity(self.items.len());
-        for (signer, bytes, sig) in &self.items {
-            match publics.get(signer.index()) {
-                Some(pk) => {
-                    items.push((pk, bytes.as_slice(), sig));
-                    owners.push(*signer);
-                }
-                None => unknown.push(*signer),
-            }
-        }
-        let mut bad = unknown;
-        if let Err(idx) = verify_batch(SIGNING_CONTEXT, &items) {
-            bad.extend(idx.into_iter().filter_map(|i| owners.get(i).copied()));
-        }
-        if bad.is_empty() { Ok(()) } else { Err(bad) }
-    }
-}
 
 /// Distinct, in-range signers, or an error.
 fn signer_set<P: Policy>(
