@@ -27,6 +27,8 @@ pub(crate) struct CatchUp {
     peer_slot: Vec<u64>,
     /// When to ask, once armed.
     pub deadline: Option<Time>,
+    /// The next slot when the timer was armed.
+    pub armed_for: Option<u64>,
     last_fetch: Option<Time>,
     /// Answers: slot → sender → digest (first answer per sender counts).
     replies: BTreeMap<u64, BTreeMap<NodeId, Digest>>,
@@ -43,6 +45,7 @@ impl CatchUp {
         CatchUp {
             peer_slot: vec![0; n],
             deadline: None,
+            armed_for: None,
             last_fetch: None,
             replies: BTreeMap::new(),
             batches: BTreeMap::new(),
@@ -71,15 +74,38 @@ impl CatchUp {
 
 impl Probft {
     /// Arms the fetch timer when `f + 1` peers are ahead.
+    ///
+    /// Two hints: `f + 1` peers work *beyond* our next slot (they decided
+    /// it: ask after `fetch_delay`), or our next slot saw a leader-signed
+    /// proposal or vote in this view but we did not decide it (ask after
+    /// `request_timeout`: at the end of a busy period nobody moves beyond the
+    /// last slot, so the first hint never comes). The timer is for the slot it
+    /// was armed at; any progress disarms it.
     pub(crate) fn arm_catch_up(&mut self) {
-        if self.catchup.deadline.is_none() && self.catchup.peers_ahead(self.next_slot) > self.cfg.f
-        {
-            let not_before = self
-                .catchup
-                .last_fetch
-                .map_or(self.now, |t| t + self.cfg.fetch_delay);
-            self.catchup.deadline = Some((self.now + self.cfg.fetch_delay).max(not_before));
+        if self.catchup.armed_for != Some(self.next_slot) {
+            self.catchup.deadline = None;
+            self.catchup.armed_for = None;
         }
+        if self.catchup.deadline.is_some() {
+            return;
+        }
+        let active = self
+            .instances
+            .get(&(self.view, self.next_slot))
+            .is_some_and(|i| !i.headers.is_empty() && !i.decided);
+        let delay = if self.catchup.peers_ahead(self.next_slot) > self.cfg.f {
+            self.cfg.fetch_delay
+        } else if active && self.active {
+            self.cfg.request_timeout
+        } else {
+            return;
+        };
+        let not_before = self
+            .catchup
+            .last_fetch
+            .map_or(self.now, |t| t + self.cfg.fetch_delay);
+        self.catchup.deadline = Some((self.now + delay).max(not_before));
+        self.catchup.armed_for = Some(self.next_slot);
     }
 
     /// Asks everybody for the decided batches from the next slot on.
@@ -118,18 +144,20 @@ impl Probft {
             .map(|(s, d)| (*s, d.batch.clone()))
             .collect();
         for (slot, batch) in answers {
-            self.send(Target::One(from), Message::Decided { slot, batch });
+            let next = self.next_slot;
+            self.send(Target::One(from), Message::Decided { slot, batch, next });
         }
     }
 
-    pub(crate) fn on_decided(&mut self, from: NodeId, slot: u64, batch: Vec<Request>) {
+    pub(crate) fn on_decided(&mut self, from: NodeId, slot: u64, batch: Vec<Request>, next: u64) {
+        // The sender works on `next`: ahead of us if beyond our next slot.
+        self.catchup.saw(from, next);
         if slot < self.next_slot || slot >= self.next_slot.saturating_add(self.cfg.retention) {
             return;
         }
         if batch.len() > self.cfg.max_batch || self.decided.contains_key(&slot) {
             return;
         }
-        self.catchup.saw(from, slot.saturating_add(1));
         let digest = batch_digest(&batch);
         let replies = self.catchup.replies.entry(slot).or_default();
         if replies.contains_key(&from) {

@@ -216,6 +216,7 @@ pub fn engine(data: &[u8]) {
                     Message::Decided {
                         slot,
                         batch: batch(&mut c),
+                        next: slot + c.below(3),
                     }
                 };
                 replica.handle_message(now, from, m);

@@ -290,6 +290,8 @@ pub enum Message {
         slot: u64,
         /// The decided batch.
         batch: Vec<Request>,
+        /// The sender's next undecided slot (a hint that it is ahead).
+        next: u64,
     },
 }
 

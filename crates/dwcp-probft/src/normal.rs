@@ -95,7 +95,12 @@ impl Probft {
         }
         match self.relevance(h.view, h.slot) {
             Relevance::Stale => return,
-            Relevance::Later => return self.buffer(from, Message::Propose(p)),
+            Relevance::Later => {
+                // A hint that `from` works ahead (only used to ask for
+                // decided batches, which are checked by f + 1 agreement).
+                self.catchup.saw(from, h.slot);
+                return self.buffer(from, Message::Propose(p));
+            }
             Relevance::Now => {}
         }
         if let Err(fault) = check_proposal(&p, &self.params()) {
@@ -205,7 +210,10 @@ impl Probft {
         }
         match self.relevance(v.view, v.slot) {
             Relevance::Stale => return,
-            Relevance::Later => return self.buffer(from, Message::Vote(vm)),
+            Relevance::Later => {
+                self.catchup.saw(from, v.slot);
+                return self.buffer(from, Message::Vote(vm));
+            }
             Relevance::Now => {}
         }
         let key = (v.view, v.slot);

@@ -17,8 +17,9 @@
 //! reached (never lower); never signs a second digest for a
 //! `(phase, view, slot)` or a second proposal for a `(view, slot)`; re-sends
 //! (never replaces) the view-change and new-view it signed for a view; keeps
-//! its prepared certificates for future view-changes; and resumes after the
-//! last decided slot without delivering anything twice. Records that do not
+//! its prepared certificates for future view-changes; resumes after the
+//! last decided slot without delivering anything twice; and asks everybody
+//! for the decided batches it missed while down. Records that do not
 //! verify (not signed by this replica, malformed certificates) are skipped.
 
 use crate::message::{
@@ -198,6 +199,8 @@ impl Probft {
         self.vc.started = self.now;
         self.moved = true;
         self.collect_garbage();
+        // Ask what was decided while we were down.
+        self.send_fetch();
         if !self.active {
             if let Some(vc) = self.vc.own.get(&self.view).cloned() {
                 self.vc

@@ -289,7 +289,7 @@ impl Probft {
             Message::ViewChange(v) => self.on_view_change(from, v),
             Message::NewView(v) => self.on_new_view(from, v),
             Message::Fetch { slot } => self.on_fetch(from, slot),
-            Message::Decided { slot, batch } => self.on_decided(from, slot, batch),
+            Message::Decided { slot, batch, next } => self.on_decided(from, slot, batch, next),
         }
     }
 
@@ -328,6 +328,12 @@ impl Probft {
             .unwrap_or(u32::MAX);
         base.saturating_mul(factor)
             .min(self.cfg.max_view_change_timeout)
+    }
+
+    /// Escalation `view_change_timeout` after a view-change quorum was
+    /// held, else retransmission of the own view-change.
+    fn view_change_deadline(&self) -> Time {
+        self.vc.quorum_since.unwrap_or(self.vc.started) + self.view_change_timeout()
     }
 
     fn batch_deadline(&self) -> Option<Time> {
@@ -386,15 +392,14 @@ impl Engine for Probft {
                     self.start_view_change(self.view + 1);
                 }
             }
-        } else if self.vc.started + self.view_change_timeout() <= self.now {
-            self.vc.attempts = self.vc.attempts.saturating_add(1);
-            self.start_view_change(self.view + 1);
+        } else if self.view_change_deadline() <= self.now {
+            self.view_change_timer();
         } else if self.vc.grace_until.is_some_and(|t| t <= self.now) {
             self.try_new_view();
         }
         if self.catchup.deadline.is_some_and(|t| t <= self.now) {
             self.catchup.deadline = None;
-            if self.catchup.peers_ahead(self.next_slot) > self.cfg.f {
+            if self.catchup.armed_for == Some(self.next_slot) {
                 self.send_fetch();
             }
         }
@@ -409,12 +414,22 @@ impl Engine for Probft {
         let progress = if self.active {
             self.progress_since.map(|t| t + self.cfg.request_timeout)
         } else {
-            Some(self.vc.started + self.view_change_timeout())
+            Some(self.view_change_deadline())
         };
-        [self.batch_deadline(), progress, self.catchup.deadline]
-            .into_iter()
-            .flatten()
-            .min()
+        let grace = if self.active {
+            None
+        } else {
+            self.vc.grace_until
+        };
+        [
+            self.batch_deadline(),
+            progress,
+            self.catchup.deadline,
+            grace,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     fn restore(&mut self, now: Time, records: Vec<Record>) {

@@ -35,9 +35,16 @@
 //!    certificates, not counting voters who signed prepares for both (proven
 //!    equivocators), then by the lower digest.
 //!
-//! Timeouts double after every view change that did not lead to a decision,
-//! up to a cap, so that after GST a correct leader's view eventually lasts
-//! long enough.
+//! A replica that suspects the leader also sends its clients' oldest
+//! pending requests to everybody (as a PBFT client retransmits to all), so
+//! that replicas that never saw them start their own timers.
+//!
+//! As in PBFT, the view-change timer runs only once `n − f` view-changes
+//! for the new view are held (the change is viable): a replica that is
+//! alone in wanting a view re-sends its view-change instead of running
+//! ahead of everybody else. Timeouts double after every view change that
+//! did not lead to a decision, up to a cap, so that after GST a correct
+//! leader's view eventually lasts long enough.
 
 use crate::message::{
     Message, NewView, PreparedCert, Proposal, Request, Signed, ViewChange, batch_digest,
@@ -62,8 +69,17 @@ pub(crate) struct ViewChanges {
     pub own: BTreeMap<u64, Signed<ViewChange>>,
     /// The new-views this replica signed as leader, by view.
     pub new_views: BTreeMap<u64, Signed<NewView>>,
+    /// The new-view of the view this replica works in (sent to replicas
+    /// that show they missed it).
+    pub current: Option<Signed<NewView>>,
+    /// Who was last sent `current`, and for which view.
+    pub shared: BTreeMap<NodeId, u64>,
     /// As the next leader: when the grace period for late view-changes ends.
     pub grace_until: Option<Time>,
+    /// When `n − f` view-changes for the current view were first held: the
+    /// view change is viable, and its timer runs from then (PBFT's rule; a
+    /// replica alone in a higher view waits instead of running away).
+    pub quorum_since: Option<Time>,
 }
 
 /// The outcome of [`compute_plan`]: what a new view re-proposes.
@@ -151,6 +167,7 @@ impl Probft {
         self.suspect_leader = false;
         self.vc.started = self.now;
         self.vc.grace_until = None;
+        self.vc.quorum_since = None;
         self.stats.view_changes += 1;
         let current = self.view;
         self.instances.retain(|(v, _), _| *v >= current);
@@ -179,6 +196,13 @@ impl Probft {
             .entry(view)
             .or_default()
             .insert(self.id, vc);
+        // Like a PBFT client retransmitting to all: replicas that never saw
+        // these requests start their own timers, so that f + 1 of them
+        // suspect a leader that ignores requests.
+        for r in self.requests.local(self.cfg.max_batch) {
+            self.send(Target::all_but(self.id), Message::Request(r));
+        }
+        self.note_quorum();
         self.try_new_view();
     }
 
@@ -208,10 +232,18 @@ impl Probft {
         if from != vc.body.replica {
             return self.evidence(from, Fault::Protocol("view-change not sent by its replica"));
         }
+        if v == self.view && self.active {
+            // A late or repeated view-change for the view we work in: its
+            // sender missed the new-view; the leader sends it again.
+            if let Some(nv) = self.vc.new_views.get(&v).cloned() {
+                self.send(Target::One(from), Message::NewView(nv));
+            }
+        }
         if v < self.view
             || (v == self.view && self.active)
             || v > self.view.saturating_add(self.cfg.max_views_ahead)
         {
+            self.help_behind(from, &vc);
             return;
         }
         if let Some(old) = self.vc.received.get(&v).and_then(|m| m.get(&from)) {
@@ -221,15 +253,15 @@ impl Probft {
                     second: codec::encode(&vc),
                 };
                 self.evidence(from, fault);
+            } else {
+                self.help_behind(from, &vc);
             }
             return;
         }
         if let Err(fault) = check_view_change(&vc, &self.params()) {
             return self.evidence(from, fault);
         }
-        if vc.body.next_slot < self.next_slot {
-            self.on_fetch(from, vc.body.next_slot);
-        }
+        self.help_behind(from, &vc);
         self.vc.received.entry(v).or_default().insert(from, vc);
         // Join rule: f + 1 replicas want a view above ours.
         let ahead: BTreeMap<NodeId, u64> = self
@@ -247,7 +279,57 @@ impl Probft {
                 self.start_view_change(smallest);
             }
         }
+        self.note_quorum();
         self.try_new_view();
+    }
+
+    /// A view-change shows its sender's next slot: if it is behind ours,
+    /// send it the decided batches it lacks (rate-limited like a fetch).
+    ///
+    /// A view-change for a view at or below the one we work in shows that
+    /// its sender missed our view's new-view: send it (once per view).
+    fn help_behind(&mut self, from: NodeId, vc: &Signed<ViewChange>) {
+        if vc.body.replica != from {
+            return;
+        }
+        if vc.body.next_slot < self.next_slot {
+            self.on_fetch(from, vc.body.next_slot);
+        }
+        if self.active && vc.body.view <= self.view && self.vc.shared.get(&from) != Some(&self.view)
+        {
+            if let Some(nv) = self
+                .vc
+                .current
+                .clone()
+                .filter(|nv| nv.body.view == self.view)
+            {
+                self.vc.shared.insert(from, self.view);
+                self.send(Target::One(from), Message::NewView(nv));
+            }
+        }
+    }
+
+    /// Starts the view-change timer once `n − f` view-changes for the
+    /// current view are held.
+    pub(crate) fn note_quorum(&mut self) {
+        let held = self.vc.received.get(&self.view).map_or(0, |m| m.len());
+        if !self.active && self.vc.quorum_since.is_none() && held >= self.n() - self.cfg.f {
+            self.vc.quorum_since = Some(self.now);
+        }
+    }
+
+    /// The view-change timer expired: escalate if the change was viable,
+    /// otherwise send the view-change again (it may have been lost).
+    pub(crate) fn view_change_timer(&mut self) {
+        if self.vc.quorum_since.is_some() {
+            self.vc.attempts = self.vc.attempts.saturating_add(1);
+            self.start_view_change(self.view + 1);
+        } else {
+            self.vc.started = self.now;
+            if let Some(vc) = self.vc.own.get(&self.view).cloned() {
+                self.send(Target::all_but(self.id), Message::ViewChange(vc));
+            }
+        }
     }
 
     /// As the leader of the view being changed to: sends the new-view once
@@ -310,6 +392,7 @@ impl Probft {
             nv.body.view_changes.iter().map(|s| &s.body),
             self.cfg.history,
         );
+        self.vc.current = Some(nv.clone());
         self.enter_view(view, plan.start, nv.body.proposals);
     }
 
@@ -321,10 +404,12 @@ impl Probft {
         {
             return;
         }
-        if from != nv.body.leader || from != leader_of(view, self.n()) {
+        // Any replica may relay a new-view: the leader's signature is what
+        // authenticates it.
+        if nv.body.leader != leader_of(view, self.n()) {
             return self.evidence(
                 from,
-                Fault::Protocol("new-view not sent by the view's leader"),
+                Fault::Protocol("new-view signed by a replica that does not lead its view"),
             );
         }
         if let Err(fault) = self.check_new_view(&nv) {
@@ -341,6 +426,7 @@ impl Probft {
             nv.body.view_changes.iter().map(|s| &s.body),
             self.cfg.history,
         );
+        self.vc.current = Some(nv.clone());
         self.enter_view(view, plan.start, nv.body.proposals);
     }
 

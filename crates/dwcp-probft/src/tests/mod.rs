@@ -1,3 +1,3 @@
 //! Unit and simulation tests.
 
-mod smoke;
+mod cluster;
