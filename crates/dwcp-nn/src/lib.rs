@@ -1,0 +1,71 @@
+//! A small dense neural-network library on [`ndarray`] (`f32`, batches as
+//! rows), shared by dwcp's federated-learning (FedAvg / TCS-FEEL on the
+//! digits data) and MADDPG (multi-agent actor-critic) crates.
+//!
+//! # How to use this crate
+//!
+//! 1. **Build a network.** `Mlp::new(&[input, hidden…, output], hidden_act,
+//!    output_act, &mut dwcp_core::rng::seeded(seed))` — e.g. a MADDPG critic
+//!    `&[obs + act, 64, 64, 1]` with [`Activation::Relu`] /
+//!    [`Activation::Identity`], an actor with a [`Activation::Tanh`] output, a
+//!    digits classifier `&[64, h, 10]` with identity logits. ReLU layers use
+//!    He-uniform weights, the rest Glorot-uniform, biases 0; the same seed
+//!    always gives the same weights.
+//! 2. **Infer.** [`Mlp::forward`] maps a `batch × input_dim` array to
+//!    `batch × output_dim`.
+//! 3. **Train.** `let cache = net.forward_cached(&x);` compute a loss and its
+//!    gradient from `cache.output()` with [`softmax_cross_entropy`] or [`mse`]
+//!    (both are batch means; the gradient already has the `1 / n`), then
+//!    `let (grads, d_input) = net.backward(&cache, &d_out);`. Optionally
+//!    [`clip_grad_norm`]`(&mut grads, 0.5)`, then
+//!    [`Optimizer::step`]`(&mut adam, &mut net, &grads)` with [`Adam`] or [`Sgd`].
+//! 4. **Input gradients (MADDPG actor update).** Run the critic on
+//!    `[obs, actor(obs)]`, call [`Mlp::backward_input`] with `d_out = −1 / batch`
+//!    (loss `−mean Q`), take the action columns of the result as `dL/da`, and
+//!    feed them to the actor's `backward` as its `d_out`.
+//! 5. **Target networks.** [`soft_update`]`(&mut target, &online, 0.01)` after
+//!    each step (Polyak averaging).
+//! 6. **Federated learning.** [`Mlp::params_flat`] / [`Mlp::set_params_flat`]
+//!    expose all [`Mlp::num_params`] parameters as one vector (layer by layer,
+//!    weights row-major, then biases) for FedAvg, quantisation and secure
+//!    aggregation; [`Gradients::to_flat`] uses the same order and
+//!    [`Optimizer::step_flat`] steps a bare vector (server optimisers).
+//! 7. **Save / load.** `Mlp` is serde `Serialize`/`Deserialize` (JSON works);
+//!    [`Mlp::to_bytes`] / [`Mlp::from_bytes`] use dwcp's bounded bincode codec.
+//!    Deserialisation re-validates the layer shapes, so bad bytes are an
+//!    error, never a panic.
+//!
+//! # Dependencies and why
+//!
+//! - `ndarray` 0.16 (default features off, `std` + `serde`): 2-D arrays with a
+//!   pure-Rust matrix product (`matrixmultiply`, cache-blocked SIMD kernels),
+//!   so no BLAS or system library is needed and results are identical on
+//!   every machine. 0.16 builds cleanly with its `serde` feature against the
+//!   workspace's serde and its MSRV is far below ours; nothing here needs
+//!   0.17's additions.
+//! - `serde`: weight (de)serialisation, with validation through
+//!   `#[serde(try_from)]`.
+//! - `dwcp-core`: the seeded ChaCha20 RNG (`dwcp_core::rng`) and the bounded
+//!   bincode codec. Uniform samples are derived directly from `next_u32`, so
+//!   initial weights do not depend on a sampling library's version.
+//!
+//! Hand-written backprop keeps the dependency set small, offline-friendly and
+//! deterministic; the networks involved (two 64-unit hidden layers, digits
+//! classifiers) are far too small to need an autograd framework.
+
+mod activation;
+mod dense;
+mod error;
+mod grads;
+mod loss;
+mod mlp;
+mod optim;
+
+pub use activation::Activation;
+pub use dense::{Dense, Init};
+pub use error::NnError;
+pub use grads::{Gradients, clip_grad_norm};
+pub use loss::{accuracy, argmax_rows, column_means, mse, softmax, softmax_cross_entropy};
+pub use mlp::{ForwardCache, Mlp, soft_update};
+pub use ndarray;
+pub use optim::{Adam, Optimizer, Sgd};
