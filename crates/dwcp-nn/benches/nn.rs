@@ -1,6 +1,8 @@
 //! MADDPG-sized workloads: forward + backward of a 40→64→64→1 ReLU critic on
 //! a batch of 1024, and one Adam step over its parameters.
 
+#![allow(missing_docs)] // criterion_group! generates undocumented items
+
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use dwcp_core::rng::{RngCore, seeded};
 use dwcp_nn::ndarray::Array2;
