@@ -18,8 +18,8 @@
 use crate::compress::{Codec, CompressError};
 use dwcp_core::codec::{self, CodecError, MAX_MESSAGE_SIZE};
 use dwcp_core::{Digest, Duration, Time};
-use serde::{Deserialize, Serialize};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
 
@@ -201,9 +201,15 @@ impl BatchWire {
 
     /// Decompresses (at most [`MAX_MESSAGE_SIZE`] bytes) and decodes at most
     /// `max_items` distinct items.
-    pub fn unpack<T: DeserializeOwned + Serialize>(&self, max_items: usize) -> Result<Vec<T>, BatchError> {
+    pub fn unpack<T: DeserializeOwned + Serialize>(
+        &self,
+        max_items: usize,
+    ) -> Result<Vec<T>, BatchError> {
         let limit = (self.raw_len as usize).min(MAX_MESSAGE_SIZE);
-        let raw = self.codec.decompress(&self.body, limit).map_err(BatchError::Compress)?;
+        let raw = self
+            .codec
+            .decompress(&self.body, limit)
+            .map_err(BatchError::Compress)?;
         if raw.len() != self.raw_len as usize {
             return Err(BatchError::LengthMismatch);
         }
@@ -272,7 +278,10 @@ mod tests {
             let w = BatchWire::pack(&items, c);
             let back = BatchWire::from_bytes(&w.to_bytes()).unwrap();
             assert_eq!(back.unpack::<Vec<u8>>(50).unwrap(), items);
-            assert_eq!(back.unpack::<Vec<u8>>(49), Err(BatchError::TooManyItems(50)));
+            assert_eq!(
+                back.unpack::<Vec<u8>>(49),
+                Err(BatchError::TooManyItems(50))
+            );
         }
         let dup = BatchWire::pack(&[vec![1u8], vec![1u8]], Codec::Lz4);
         assert_eq!(dup.unpack::<Vec<u8>>(9), Err(BatchError::Duplicate));

@@ -348,19 +348,38 @@ mod tests {
         };
         let mut c: VoteCollector<()> = VoteCollector::new(committee(4), cfg);
         let (a, b) = (Digest::of(b"a"), Digest::of(b"b"));
-        assert!(matches!(c.add(NodeId(0), 1, 0, a, ()), Added::Counted { weight: 1, quorum: false }));
+        assert!(matches!(
+            c.add(NodeId(0), 1, 0, a, ()),
+            Added::Counted {
+                weight: 1,
+                quorum: false
+            }
+        ));
         assert_eq!(c.add(NodeId(0), 1, 0, a, ()), Added::Duplicate);
         assert_eq!(c.add(NodeId(0), 1, 0, b, ()), Added::Conflict { first: a });
-        assert!(matches!(c.add(NodeId(0), 1, 1, b, ()), Added::Counted { .. }), "other phase");
+        assert!(
+            matches!(c.add(NodeId(0), 1, 1, b, ()), Added::Counted { .. }),
+            "other phase"
+        );
         assert_eq!(c.add(NodeId(0), 2, 0, a, ()), Added::OverLimit);
         assert_eq!(c.add(NodeId(1), 5, 0, a, ()), Added::TooFarAhead);
         assert_eq!(c.add(NodeId(9), 1, 0, a, ()), Added::UnknownSender);
         assert_eq!(c.add(NodeId(0), 0, 0, a, ()), Added::Stale);
         c.advance(1);
         assert_eq!(c.held(), 0);
-        assert_eq!(c.add(NodeId(0), 1, 0, a, ()), Added::Stale, "replay after close");
-        assert!(matches!(c.add(NodeId(0), 2, 0, a, ()), Added::Counted { .. }), "memory freed");
-        assert!(matches!(c.add(NodeId(0), 5, 0, a, ()), Added::Counted { .. }));
+        assert_eq!(
+            c.add(NodeId(0), 1, 0, a, ()),
+            Added::Stale,
+            "replay after close"
+        );
+        assert!(
+            matches!(c.add(NodeId(0), 2, 0, a, ()), Added::Counted { .. }),
+            "memory freed"
+        );
+        assert!(matches!(
+            c.add(NodeId(0), 5, 0, a, ()),
+            Added::Counted { .. }
+        ));
     }
 
     #[test]
@@ -370,9 +389,14 @@ mod tests {
         let mut c: VoteCollector<()> = VoteCollector::new(w, CollectorConfig::default());
         let d = Digest::of(b"x");
         for i in 1..5 {
-            assert!(matches!(c.add(NodeId(i), 1, 0, d, ()), Added::Counted { quorum: false, .. }));
+            assert!(matches!(
+                c.add(NodeId(i), 1, 0, d, ()),
+                Added::Counted { quorum: false, .. }
+            ));
         }
-        let Added::Counted { weight, quorum } = c.add(NodeId(0), 1, 0, d, ()) else { panic!() };
+        let Added::Counted { weight, quorum } = c.add(NodeId(0), 1, 0, d, ()) else {
+            panic!()
+        };
         assert_eq!((weight, quorum), (14, 14 >= th));
         assert_eq!(c.quorum_digest(1, 0), Some(d));
         assert_eq!(c.quorum_digest(2, 0), None);
@@ -393,17 +417,33 @@ mod tests {
         }
         assert_eq!(
             c.certify(&scheme, 1, 0, msg),
-            Certified::NotYet { bad_signers: vec![NodeId(1)] }
+            Certified::NotYet {
+                bad_signers: vec![NodeId(1)]
+            }
         );
-        assert_eq!(c.add(NodeId(1), 1, 0, d, scheme.sign(&keys.secrets[1], &msg(&d))), Added::Banned);
+        assert_eq!(
+            c.add(NodeId(1), 1, 0, d, scheme.sign(&keys.secrets[1], &msg(&d))),
+            Added::Banned
+        );
         c.add(NodeId(3), 1, 0, d, scheme.sign(&keys.secrets[3], &msg(&d)));
-        let Certified::Done { digest, cert, bad_signers } = c.certify(&scheme, 1, 0, msg) else {
+        let Certified::Done {
+            digest,
+            cert,
+            bad_signers,
+        } = c.certify(&scheme, 1, 0, msg)
+        else {
             panic!("no certificate")
         };
         assert_eq!((digest, bad_signers), (d, vec![]));
-        assert_eq!(cert.signers.iter().collect::<Vec<_>>(), vec![NodeId(0), NodeId(2), NodeId(3)]);
+        assert_eq!(
+            cert.signers.iter().collect::<Vec<_>>(),
+            vec![NodeId(0), NodeId(2), NodeId(3)]
+        );
         assert!(scheme.verify_certificate(&msg(&d), &cert));
-        assert!(matches!(c.add(NodeId(1), 1, 0, d, scheme.sign(&keys.secrets[1], &msg(&d))), Added::Stale));
+        assert!(matches!(
+            c.add(NodeId(1), 1, 0, d, scheme.sign(&keys.secrets[1], &msg(&d))),
+            Added::Stale
+        ));
         assert_eq!(c.held(), 0);
     }
 
@@ -415,9 +455,18 @@ mod tests {
         let mut c = VoteCollector::new(committee(n), CollectorConfig::default());
         let d = Digest::of(b"block");
         for i in 0..5usize {
-            c.add(NodeId(i as u32), 3, 1, d, scheme.sign(&keys.secrets[i], &d.0));
+            c.add(
+                NodeId(i as u32),
+                3,
+                1,
+                d,
+                scheme.sign(&keys.secrets[i], &d.0),
+            );
         }
-        assert!(matches!(c.certify(&scheme, 3, 1, |d| d.0.to_vec()), Certified::Done { .. }));
+        assert!(matches!(
+            c.certify(&scheme, 3, 1, |d| d.0.to_vec()),
+            Certified::Done { .. }
+        ));
     }
 
     proptest! {

@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A compression codec.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 pub enum Codec {
     /// No compression.
     None,
@@ -125,14 +127,25 @@ mod tests {
 
     #[test]
     fn roundtrip_and_limits() {
-        let data: Vec<u8> = (0..10_000u32).flat_map(|i| format!("tx{},", i % 97).into_bytes()).collect();
+        let data: Vec<u8> = (0..10_000u32)
+            .flat_map(|i| format!("tx{},", i % 97).into_bytes())
+            .collect();
         for c in Codec::ALL {
             let z = c.compress(&data);
             if c != Codec::None {
-                assert!(z.len() < data.len() / 2, "{}: {} of {}", c.name(), z.len(), data.len());
+                assert!(
+                    z.len() < data.len() / 2,
+                    "{}: {} of {}",
+                    c.name(),
+                    z.len(),
+                    data.len()
+                );
             }
             assert_eq!(c.decompress(&z, data.len()).unwrap(), data);
-            assert!(matches!(c.decompress(&z, data.len() - 1), Err(CompressError::TooLarge { .. })));
+            assert!(matches!(
+                c.decompress(&z, data.len() - 1),
+                Err(CompressError::TooLarge { .. })
+            ));
         }
     }
 
@@ -140,10 +153,16 @@ mod tests {
     fn length_bombs_are_refused_before_allocating() {
         let mut bomb = u32::MAX.to_le_bytes().to_vec();
         bomb.push(0);
-        assert!(matches!(Codec::Lz4.decompress(&bomb, 1 << 20), Err(CompressError::TooLarge { .. })));
+        assert!(matches!(
+            Codec::Lz4.decompress(&bomb, 1 << 20),
+            Err(CompressError::TooLarge { .. })
+        ));
         // Snappy's varint header claiming 2^32 - 1 bytes.
         let bomb = [0xff, 0xff, 0xff, 0xff, 0x0f, 0];
-        assert!(matches!(Codec::Snappy.decompress(&bomb, 1 << 20), Err(CompressError::TooLarge { .. })));
+        assert!(matches!(
+            Codec::Snappy.decompress(&bomb, 1 << 20),
+            Err(CompressError::TooLarge { .. })
+        ));
     }
 
     proptest! {

@@ -1,8 +1,9 @@
 //! # dwcp-aggregation — the message layer
 //!
-//! Certificate schemes, vote collection, batching and compression (work in progress: linear PBFT and dissemination follow).
+//! Certificate schemes, vote collection, batching and compression (work in progress: dissemination follows).
 
 pub mod batch;
 pub mod collector;
 pub mod compress;
+pub mod linear;
 pub mod scheme;

@@ -58,7 +58,11 @@ impl Scheme for BlsAggregate {
     }
 
     /// One aggregate check; bisection names the bad signers.
-    fn verify_shares(&self, msg: &[u8], shares: &[(NodeId, &AggSignature)]) -> Result<(), Vec<NodeId>> {
+    fn verify_shares(
+        &self,
+        msg: &[u8],
+        shares: &[(NodeId, &AggSignature)],
+    ) -> Result<(), Vec<NodeId>> {
         let mut map = BTreeMap::new();
         let mut bad = vec![];
         for (id, s) in shares {
@@ -66,7 +70,9 @@ impl Scheme for BlsAggregate {
                 bad.push(*id);
             }
         }
-        bad.extend(dwcp_crypto::aggregate(&self.publics, &bind(&self.domain, msg), &map).bad_signers);
+        bad.extend(
+            dwcp_crypto::aggregate(&self.publics, &bind(&self.domain, msg), &map).bad_signers,
+        );
         bad.sort_unstable();
         bad.dedup();
         if bad.is_empty() { Ok(()) } else { Err(bad) }

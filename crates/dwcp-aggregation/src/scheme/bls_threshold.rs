@@ -55,7 +55,8 @@ impl Scheme for BlsThreshold {
     }
 
     fn verify_share(&self, signer: NodeId, msg: &[u8], share: &PartialSig) -> bool {
-        self.public.verify_share(signer, &bind(&self.domain, msg), share)
+        self.public
+            .verify_share(signer, &bind(&self.domain, msg), share)
     }
 
     /// Combine-then-verify: interpolates the first `threshold` shares and

@@ -110,7 +110,11 @@ pub trait Scheme: Clone + Debug {
 
     /// Checks many shares on one message; on failure, the bad signers
     /// (sorted, deduplicated). The default checks one by one.
-    fn verify_shares(&self, msg: &[u8], shares: &[(NodeId, &Self::Share)]) -> Result<(), Vec<NodeId>> {
+    fn verify_shares(
+        &self,
+        msg: &[u8],
+        shares: &[(NodeId, &Self::Share)],
+    ) -> Result<(), Vec<NodeId>> {
         let mut bad: Vec<NodeId> = shares
             .iter()
             .filter(|(id, s)| !self.verify_share(*id, msg, s))

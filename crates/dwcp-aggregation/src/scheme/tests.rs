@@ -29,7 +29,11 @@ fn shares<S: Scheme>(
     signers
         .into_iter()
         .map(|i| {
-            let m: &[u8] = if bad.contains(&i) { b"another message" } else { msg };
+            let m: &[u8] = if bad.contains(&i) {
+                b"another message"
+            } else {
+                msg
+            };
             (NodeId(i as u32), s.sign(&secrets[i], m))
         })
         .collect()
@@ -65,7 +69,12 @@ fn roundtrip<S: Scheme>(s: &S, secrets: &[S::Signer], quorum: usize) {
     let mixed = shares(s, secrets, 0..n, &bad, msg);
     let refs: Vec<(NodeId, &S::Share)> = mixed.iter().map(|(i, s)| (*i, s)).collect();
     let named: Vec<NodeId> = bad.iter().map(|i| NodeId(*i as u32)).collect();
-    assert_eq!(s.verify_shares(msg, &refs), Err(named.clone()), "{}", s.name());
+    assert_eq!(
+        s.verify_shares(msg, &refs),
+        Err(named.clone()),
+        "{}",
+        s.name()
+    );
     let a = s.assemble(msg, &mixed).unwrap();
     if s.is_attributable() {
         // Attributable schemes examine every share.
@@ -74,7 +83,11 @@ fn roundtrip<S: Scheme>(s: &S, secrets: &[S::Signer], quorum: usize) {
     } else {
         // Threshold combination stops once it has enough good shares; the
         // culprits it met are named.
-        assert!(a.bad_signers.iter().all(|b| named.contains(b)), "{}", s.name());
+        assert!(
+            a.bad_signers.iter().all(|b| named.contains(b)),
+            "{}",
+            s.name()
+        );
         assert!(!a.bad_signers.is_empty());
     }
     assert!(s.verify_certificate(msg, &a.cert));
@@ -124,7 +137,9 @@ fn sub_quorum_certificates_fail_the_quorum_check() {
     assert!(t.verify_certificate(b"m", &a.cert));
     assert!(!verify_quorum(&t, &committee, b"m", &a.cert));
     let (t, tk) = threshold(4, 3);
-    let e = t.assemble(b"m", &shares(&t, &tk, 0..2, &[], b"m")).unwrap_err();
+    let e = t
+        .assemble(b"m", &shares(&t, &tk, 0..2, &[], b"m"))
+        .unwrap_err();
     assert_eq!((e.valid, e.needed), (2, 3));
 }
 
@@ -146,7 +161,10 @@ fn tampered_certificates_are_rejected() {
     let a = b.assemble(b"m", &shares(&b, &bk, 0..3, &[], b"m")).unwrap();
     let mut c = a.cert.clone();
     c.signers.insert(NodeId(3));
-    assert!(!b.verify_certificate(b"m", &c), "claims a signer who did not sign");
+    assert!(
+        !b.verify_certificate(b"m", &c),
+        "claims a signer who did not sign"
+    );
     // Domains separate protocols.
     let other = BlsAggregate::new(AggKeyring::bls(4, 5).publics, b"other protocol");
     assert!(!other.verify_certificate(b"m", &a.cert));
@@ -157,4 +175,28 @@ fn lightest_weight_sums_the_smallest() {
     let c = WeightedCommittee::new(vec![5, 1, 3, 2], 1).unwrap();
     assert_eq!(lightest_weight(&c, 2), 3);
     assert_eq!(lightest_weight(&c, 9), 11);
+}
+
+#[test]
+fn signer_binding_matches_pbft_statements() {
+    use dwcp_core::Digest;
+    use dwcp_pbft::{Checkpoint, SIGNING_CONTEXT, Signed, Statement};
+    let k = Keyring::sr25519(4, 9);
+    let s = MultiSig::with_signer_binding(k.publics.clone(), SIGNING_CONTEXT);
+    let (seq, state) = (16u64, Digest::of(b"state"));
+    let mut msg = vec![Checkpoint::TAG];
+    msg.extend_from_slice(&dwcp_core::codec::encode(&(seq, state)));
+    for i in 0..4u32 {
+        let body = Checkpoint {
+            seq,
+            state,
+            replica: NodeId(i),
+        };
+        assert_eq!(s.signed_bytes(NodeId(i), &msg), body.signing_bytes());
+        let signed = Signed::sign(body, &k.secrets[i as usize]);
+        assert!(s.verify_share(NodeId(i), &msg, &signed.signature));
+        assert!(!s.verify_share(NodeId((i + 1) % 4), &msg, &signed.signature));
+        assert_eq!(s.sign(&k.secrets[i as usize], &msg), signed.signature);
+    }
+    roundtrip(&s, &k.secrets, 3);
 }
