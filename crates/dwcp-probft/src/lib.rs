@@ -47,8 +47,7 @@
 //! could not be retrieved, so where a rule could not be checked the module
 //! says so and implements the conservative PBFT-style rule:
 //!
-//! - **Normal case** ([`normal`](crate#the-protocol-as-implemented-what-is-the-papers-what-is-ours)):
-//!   one slot at a time; the leader (`view mod n`) proposes a batch to all;
+//! - **Normal case**: one slot at a time; the leader (`view mod n`) proposes a batch to all;
 //!   prepares and commits go to samples `sortition(VRF(phase ‖ view ‖ slot))`
 //!   of size `s = ⌈o√n⌉` ([`sample`]); receivers check the proof and their
 //!   membership ([`sample::check_membership`]); `q` matching prepares

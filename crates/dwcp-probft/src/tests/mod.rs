@@ -1,3 +1,5 @@
 //! Unit and simulation tests.
 
 mod cluster;
+mod model;
+mod normal;
