@@ -1,0 +1,315 @@
+//! The T-PBFT epoch loop in the simulator, and the same loop with equal
+//! trust (plain PBFT with the primary rotating every epoch) as baseline.
+//!
+//! Each epoch is a fresh PBFT engine instance under the epoch's policy,
+//! fed `per_epoch` requests at a fixed offered load. At its end, the ledger
+//! is fed from committed, quorum-certified data of an honest replica:
+//!
+//! - every view the epoch passed through without committing is a
+//!   [`Observation::MissedDeadline`] of that view's primary (views are
+//!   installed only with a quorum of view-changes);
+//! - every signer of a stable-checkpoint proof earns a
+//!   [`Observation::TimelyVote`];
+//! - `Fault::Equivocation` evidence (two signed conflicting statements) is
+//!   verified and marks the culprit Byzantine for good; other evidence
+//!   (invalid signatures) counts against the culprit.
+//!
+//! T-PBFT then re-elects from the new scores; the baseline keeps equal
+//! trust.
+
+use crate::election::{Election, ElectionParams};
+use crate::evidence::PbftEquivocation;
+use crate::policy::TrustPolicy;
+use dwcp_core::{Duration, Fault, NodeId, Time};
+use dwcp_crypto::Keyring;
+use dwcp_pbft::harness::{self, CryptoMode};
+use dwcp_pbft::{PbftConfig, Record};
+use dwcp_reputation::{Ledger, LedgerConfig, Observation};
+use dwcp_sim::adversary::Silent;
+use dwcp_sim::{NetworkConfig, SimConfig};
+
+/// Which nodes misbehave, and how. The Byzantine nodes are `0..f`, so that
+/// under round-robin they become primary in turn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scenario {
+    /// Everybody honest.
+    NoFaults,
+    /// `f` nodes silent from the start (a primary that never proposes).
+    SilentPrimaries,
+    /// `f` nodes equivocating (conflicting, validly signed statements).
+    Equivocators,
+}
+
+/// Which protocol runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// Equal trust: PBFT, primary rotating by one every epoch.
+    Pbft,
+    /// Trust-elected groups and weights, re-elected every epoch.
+    TPbft,
+}
+
+/// One run.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    /// Committee size.
+    pub n: usize,
+    /// Epochs.
+    pub epochs: u64,
+    /// Requests per epoch (one request per batch: a decision each).
+    pub per_epoch: u64,
+    /// Time between two submitted requests (offered load).
+    pub interval: Duration,
+    /// Master seed (keys, network, adversaries).
+    pub seed: u64,
+    /// Faults.
+    pub scenario: Scenario,
+    /// Protocol.
+    pub protocol: Protocol,
+    /// Network model.
+    pub network: NetworkConfig,
+    /// Real sr25519 signatures (else the insecure mock).
+    pub real_crypto: bool,
+    /// Give up on an epoch after this much simulated time.
+    pub epoch_limit: Duration,
+}
+
+impl RunConfig {
+    /// Defaults: 10 ms links, 2 ms between requests, 20 epochs of 20
+    /// requests, mock signatures, 60 s per epoch at most.
+    pub fn new(n: usize, scenario: Scenario, protocol: Protocol, seed: u64) -> RunConfig {
+        RunConfig {
+            n,
+            epochs: 20,
+            per_epoch: 20,
+            interval: Duration::from_millis(2),
+            seed,
+            scenario,
+            protocol,
+            network: NetworkConfig::fixed(Duration::from_millis(10)),
+            real_crypto: false,
+            epoch_limit: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What one epoch did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpochReport {
+    /// Epoch number.
+    pub epoch: u64,
+    /// Its primary group.
+    pub primary_group: Vec<NodeId>,
+    /// Requests delivered at the honest observer.
+    pub decisions: u64,
+    /// Simulated time until the last of them.
+    pub duration: Duration,
+    /// Views installed beyond view 0 at the observer.
+    pub view_changes: u64,
+    /// Messages sent.
+    pub messages: u64,
+    /// Sum of submit-to-delivery latencies at the observer.
+    pub latency_sum: Duration,
+    /// Safety check over honest logs (`Err` holds the violation).
+    pub safety: Result<(), String>,
+    /// Trust after the epoch, per node.
+    pub trust: Vec<f64>,
+    /// Nodes marked Byzantine so far.
+    pub marked: Vec<NodeId>,
+}
+
+/// A whole run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunReport {
+    /// Per epoch.
+    pub epochs: Vec<EpochReport>,
+}
+
+impl RunReport {
+    /// Total decisions.
+    pub fn decisions(&self) -> u64 {
+        self.epochs.iter().map(|e| e.decisions).sum()
+    }
+    /// Total simulated time.
+    pub fn duration(&self) -> Duration {
+        self.epochs.iter().map(|e| e.duration).sum()
+    }
+    /// Decisions per simulated second.
+    pub fn throughput(&self) -> f64 {
+        self.decisions() as f64 / self.duration().as_secs_f64().max(1e-9)
+    }
+    /// View changes.
+    pub fn view_changes(&self) -> u64 {
+        self.epochs.iter().map(|e| e.view_changes).sum()
+    }
+    /// View changes per 1,000 decisions.
+    pub fn view_changes_per_1000(&self) -> f64 {
+        1000.0 * self.view_changes() as f64 / self.decisions().max(1) as f64
+    }
+    /// Messages per decision.
+    pub fn messages_per_decision(&self) -> f64 {
+        let m: u64 = self.epochs.iter().map(|e| e.messages).sum();
+        m as f64 / self.decisions().max(1) as f64
+    }
+    /// Mean latency in milliseconds.
+    pub fn mean_latency_ms(&self) -> f64 {
+        let s: Duration = self.epochs.iter().map(|e| e.latency_sum).sum();
+        s.as_secs_f64() * 1000.0 / self.decisions().max(1) as f64
+    }
+    /// Whether every epoch was safe.
+    pub fn safe(&self) -> bool {
+        self.epochs.iter().all(|e| e.safety.is_ok())
+    }
+}
+
+fn byzantine(cfg: &RunConfig, f: usize) -> Vec<NodeId> {
+    match cfg.scenario {
+        Scenario::NoFaults => vec![],
+        _ => (0..f as u32).map(NodeId).collect(),
+    }
+}
+
+/// Runs the epoch loop.
+///
+/// # Panics
+/// If `n < 4` (a configuration error).
+pub fn run(cfg: &RunConfig) -> RunReport {
+    let n = cfg.n;
+    let params = ElectionParams::for_n(n);
+    let f = params.f;
+    assert!(f >= 1, "need n >= 4");
+    let keys = if cfg.real_crypto {
+        Keyring::sr25519(n, cfg.seed)
+    } else {
+        Keyring::insecure_mock(n, cfg.seed)
+    };
+    let byz = byzantine(cfg, f);
+    let observer = NodeId(n as u32 - 1);
+    let mut ledger = Ledger::new(n, LedgerConfig::default());
+    let mut epochs = vec![];
+    for epoch in 0..cfg.epochs {
+        let election = match cfg.protocol {
+            Protocol::Pbft => Election::equal(n, epoch).ok(),
+            Protocol::TPbft => ledger
+                .scores()
+                .ok()
+                .and_then(|s| Election::elect(&s, &params, epoch).ok())
+                .or_else(|| Election::equal(n, epoch).ok()),
+        }
+        .unwrap_or_else(|| panic!("n = {n}: no valid election"));
+        let policy = TrustPolicy::new(election.clone());
+        let mut config = PbftConfig::new(n).unwrap_or_else(|e| panic!("{e}"));
+        config.max_batch = 1;
+        config.checkpoint_interval = 4;
+        config.window = 16;
+        let seed = cfg.seed ^ (epoch.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let mut sim = harness::cluster_with_policy(
+            config,
+            policy,
+            SimConfig::new(n, seed).with_network(cfg.network.clone()),
+            CryptoMode::Keys(keys.clone()),
+        );
+        for &b in &byz {
+            match cfg.scenario {
+                Scenario::SilentPrimaries => sim.make_byzantine(b, Silent { after: Time::ZERO }),
+                Scenario::Equivocators => sim.make_byzantine(
+                    b,
+                    dwcp_pbft::adversary::Equivocator::new(
+                        keys.secrets[b.index()].clone(),
+                        Time::ZERO,
+                    ),
+                ),
+                Scenario::NoFaults => {}
+            }
+        }
+        // Requests go to honest replicas only (a client retries elsewhere).
+        let honest: Vec<NodeId> = (0..n as u32)
+            .map(NodeId)
+            .filter(|x| !byz.contains(x))
+            .collect();
+        for i in 0..cfg.per_epoch {
+            let at = Time::ZERO + cfg.interval * i as u32;
+            sim.submit(at, honest[i as usize % honest.len()], harness::request(i));
+        }
+        let limit = Time::ZERO + cfg.epoch_limit;
+        let mut seen = 0usize;
+        let mut latency = Duration::ZERO;
+        let mut last = Duration::ZERO;
+        while seen < cfg.per_epoch as usize && sim.now() < limit && sim.step() {
+            let log = sim.delivered(observer);
+            while seen < log.len() {
+                let id = log.get(seen).map_or(0, |r| r.id);
+                let now = sim.now().saturating_since(Time::ZERO);
+                latency += now.saturating_sub(cfg.interval * id as u32);
+                last = now;
+                seen += 1;
+            }
+        }
+        let safety = harness::check(&sim).map_err(|v| v.to_string());
+        let final_view = sim.engine(observer).map_or(0, |e| e.view());
+        update_ledger(&mut ledger, &sim, &election, final_view, observer, &keys);
+        let trust = ledger.scores().map(|s| s.values).unwrap_or_default();
+        epochs.push(EpochReport {
+            epoch,
+            primary_group: election.primary_group.clone(),
+            decisions: seen as u64,
+            duration: last,
+            view_changes: final_view,
+            messages: sim.stats().messages_sent(),
+            latency_sum: latency,
+            safety,
+            trust,
+            marked: ledger.byzantine().iter().copied().collect(),
+        });
+    }
+    RunReport { epochs }
+}
+
+fn update_ledger<P: dwcp_pbft::Policy + 'static>(
+    ledger: &mut Ledger,
+    sim: &dwcp_sim::Simulation<dwcp_pbft::Pbft<P>>,
+    election: &Election,
+    final_view: u64,
+    observer: NodeId,
+    keys: &Keyring,
+) {
+    let n = ledger.n() as u32;
+    let everyone = |ledger: &mut Ledger, subject: NodeId, what: Observation| {
+        for i in 0..n {
+            ledger.observe(NodeId(i), subject, what);
+        }
+    };
+    for w in 0..final_view {
+        everyone(ledger, election.primary(w), Observation::MissedDeadline);
+    }
+    for rec in sim.persisted(observer) {
+        if let Record::Stable(proof) = rec {
+            for (signer, _) in &proof.signatures {
+                everyone(ledger, *signer, Observation::TimelyVote);
+            }
+        }
+    }
+    for (_, reporter, ev) in sim.evidence() {
+        if !sim.is_honest(*reporter) {
+            continue;
+        }
+        match &ev.fault {
+            Fault::Equivocation { first, second } => {
+                let proof = PbftEquivocation {
+                    culprit: ev.culprit,
+                    first,
+                    second,
+                    publics: &keys.publics,
+                };
+                if !ledger.mark_byzantine(&proof) {
+                    ledger.observe(*reporter, ev.culprit, Observation::Equivocation);
+                }
+            }
+            Fault::InvalidSignature => {
+                ledger.observe(*reporter, ev.culprit, Observation::InvalidSignature)
+            }
+            _ => {}
+        }
+    }
+    ledger.end_epoch();
+}

@@ -1,0 +1,66 @@
+//! # dwcp-tpbft — T-PBFT on the dwcp-pbft engine
+//!
+//! Gao, Yu, Zhu and Cai's T-PBFT (China Communications, 2019): EigenTrust
+//! scores computed from committed behaviour elect the nodes that lead and
+//! vote, so that nodes that failed as primary stop being chosen.
+//!
+//! ## How to use this crate
+//!
+//! 1. **Score** members with a [`dwcp_reputation::Ledger`] fed from the
+//!    committed log (see [`epochs`] for the observations this crate derives).
+//! 2. **Elect** each epoch with [`Election::elect`]`(&scores, &params,
+//!    epoch)`: a ranking, a primary group (the most trusted, rotating the
+//!    primary among them) and a trust-weighted [`dwcp_core::WeightedCommittee`]
+//!    whose threshold is checked so that two quorums intersect in weight
+//!    beyond the `f` heaviest members.
+//! 3. **Run** the epoch on the PBFT engine with
+//!    `dwcp_pbft::Pbft::with_policy(config, `[`TrustPolicy::new`]`(election), ..)`
+//!    (or `dwcp_pbft::harness::cluster_with_policy` in the simulator).
+//! 4. **Certify** decisions for nodes outside the group: [`deal`] the primary
+//!    group's threshold keys, collect [`GroupSigner::sign`] shares,
+//!    [`GroupKey::combine`] them into a [`DecisionCertificate`] and let a
+//!    [`Follower`] accept them.
+//! 5. **Re-elect** at the epoch boundary from the updated ledger
+//!    ([`epochs::run`] drives the whole loop in the simulator).
+//!
+//! With equal trust, [`Election`] yields a round-robin primary over all
+//! members and `⌈(n + f + 1)/2⌉` quorums: exactly PBFT.
+//!
+//! ## What is and is not implemented
+//!
+//! - The primary group signs *decisions* (certificates for followers); the
+//!   engine's pre-prepare is still signed by the single primary of the view,
+//!   because dwcp-pbft's `Policy` has no hook to replace the proposal
+//!   signature. The hook that would be needed: a `Policy::proposal_signers`
+//!   / `verify_proposal` pair so that a pre-prepare can carry a threshold
+//!   signature of the primary group.
+//! - Re-election happens between epochs, each epoch being a fresh engine
+//!   instance (dwcp-pbft's policy is fixed per instance; a
+//!   `Pbft::reconfigure(policy)` at a stable checkpoint would allow in-place
+//!   re-election).
+//!
+//! ## Dependencies
+//! - `dwcp-pbft`: the engine extended here through `Policy` (plus its
+//!   simulator harness and adversaries).
+//! - `dwcp-reputation`: EigenTrust scores.
+//! - `dwcp-crypto`: blsttc threshold signatures for the primary group.
+//! - `dwcp-core`: ids, digests, weighted-quorum arithmetic, codec.
+//! - `dwcp-sim`: the simulator used by [`epochs`].
+//! - `serde`: wire format of certificates.
+
+mod certificate;
+mod election;
+pub mod epochs;
+mod evidence;
+pub mod fuzzing;
+mod policy;
+
+pub use certificate::{
+    Decision, DecisionCertificate, FollowError, Follower, GroupKey, GroupSigner, deal,
+};
+pub use election::{Election, ElectionParams, checked_committee, heaviest};
+pub use evidence::PbftEquivocation;
+pub use policy::TrustPolicy;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,4 @@
+mod certificates;
+mod evidence;
+mod policy;
+mod sim;
