@@ -35,6 +35,31 @@
 //!    Deserialisation re-validates the layer shapes, so bad bytes are an
 //!    error, never a panic.
 //!
+//! ```
+//! use dwcp_nn::ndarray::Array2;
+//! use dwcp_nn::{Activation, Adam, Mlp, Optimizer, clip_grad_norm, mse, soft_update};
+//!
+//! let mut rng = dwcp_core::rng::seeded(42);
+//! let mut critic = Mlp::new(&[6, 64, 64, 1], Activation::Relu, Activation::Identity, &mut rng)?;
+//! let mut target = critic.clone();
+//! let mut adam = Adam::new(1e-2);
+//! let x = Array2::from_elem((32, 6), 0.1f32);
+//! let y = Array2::from_elem((32, 1), 1.0f32);
+//! let cache = critic.forward_cached(&x);
+//! let (loss, d_out) = mse(cache.output(), &y)?;
+//! let (mut grads, d_input) = critic.backward(&cache, &d_out);
+//! clip_grad_norm(&mut grads, 0.5);
+//! adam.step(&mut critic, &grads)?;
+//! soft_update(&mut target, &critic, 0.01)?;
+//! assert_eq!(d_input.dim(), (32, 6));
+//! assert!(mse(&critic.forward(&x), &y)?.0 < loss);
+//! # Ok::<(), dwcp_nn::NnError>(())
+//! ```
+//!
+//! ndarray's `s!` slicing macro expands to `#[allow(unsafe_code)]`, which the
+//! workspace's `forbid(unsafe_code)` rejects; slice columns with
+//! `column(j)`, `slice_axis` or `select` instead.
+//!
 //! # Dependencies and why
 //!
 //! - `ndarray` 0.16 (default features off, `std` + `serde`): 2-D arrays with a
