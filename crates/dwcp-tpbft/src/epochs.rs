@@ -26,7 +26,7 @@ use dwcp_pbft::harness::{self, CryptoMode};
 use dwcp_pbft::{PbftConfig, Record};
 use dwcp_reputation::{Ledger, LedgerConfig, Observation};
 use dwcp_sim::adversary::Silent;
-use dwcp_sim::{NetworkConfig, SimConfig};
+use dwcp_sim::{FaultEvent, NetworkConfig, SimConfig};
 
 /// Which nodes misbehave, and how. The Byzantine nodes are `0..f`, so that
 /// under round-robin they become primary in turn.
@@ -38,6 +38,8 @@ pub enum Scenario {
     SilentPrimaries,
     /// `f` nodes equivocating (conflicting, validly signed statements).
     Equivocators,
+    /// `f` nodes corrupting the signature of half of their messages.
+    InvalidSignatures,
 }
 
 /// Which protocol runs.
@@ -72,6 +74,9 @@ pub struct RunConfig {
     pub real_crypto: bool,
     /// Give up on an epoch after this much simulated time.
     pub epoch_limit: Duration,
+    /// Faults scheduled in given epochs: `(epoch, at, fault)`, `at` counted
+    /// from the epoch's start.
+    pub faults: Vec<(u64, Time, FaultEvent)>,
 }
 
 impl RunConfig {
@@ -89,6 +94,7 @@ impl RunConfig {
             network: NetworkConfig::fixed(Duration::from_millis(10)),
             real_crypto: false,
             epoch_limit: Duration::from_secs(60),
+            faults: vec![],
         }
     }
 }
@@ -156,6 +162,25 @@ impl RunReport {
         let s: Duration = self.epochs.iter().map(|e| e.latency_sum).sum();
         s.as_secs_f64() * 1000.0 / self.decisions().max(1) as f64
     }
+    /// The first epoch after which `node`'s trust is below `tau` (and stays
+    /// below until the end), if any.
+    pub fn detected_after(&self, node: NodeId, tau: f64) -> Option<u64> {
+        let below = |e: &EpochReport| e.trust.get(node.index()).is_some_and(|t| *t < tau);
+        let last_above = self.epochs.iter().rposition(|e| !below(e));
+        match last_above {
+            None => self.epochs.first().map(|e| e.epoch),
+            Some(i) => self.epochs.get(i + 1).map(|e| e.epoch),
+        }
+    }
+
+    /// Epochs after which `node`'s trust was below `tau`.
+    pub fn epochs_below(&self, node: NodeId, tau: f64) -> u64 {
+        self.epochs
+            .iter()
+            .filter(|e| e.trust.get(node.index()).is_some_and(|t| *t < tau))
+            .count() as u64
+    }
+
     /// Whether every epoch was safe.
     pub fn safe(&self) -> bool {
         self.epochs.iter().all(|e| e.safety.is_ok())
@@ -219,7 +244,16 @@ pub fn run(cfg: &RunConfig) -> RunReport {
                         Time::ZERO,
                     ),
                 ),
+                Scenario::InvalidSignatures => sim.make_byzantine(
+                    b,
+                    dwcp_sim::adversary::InvalidSignature { probability: 0.5 },
+                ),
                 Scenario::NoFaults => {}
+            }
+        }
+        for (e, at, fault) in &cfg.faults {
+            if *e == epoch {
+                sim.schedule(*at, fault.clone());
             }
         }
         // Requests go to honest replicas only (a client retries elsewhere).
