@@ -55,6 +55,17 @@ impl Dense {
         }
     }
 
+    /// Re-lays `w` and `b` out row-major and contiguous if they are not
+    /// (a transposed or sliced array), so they can be viewed as slices.
+    pub fn make_standard_layout(&mut self) {
+        if !self.w.is_standard_layout() {
+            self.w = self.w.as_standard_layout().into_owned();
+        }
+        if !self.b.is_standard_layout() {
+            self.b = self.b.as_standard_layout().into_owned();
+        }
+    }
+
     /// Number of inputs (rows of `w`).
     pub fn inputs(&self) -> usize {
         self.w.nrows()

@@ -95,7 +95,11 @@ impl Mlp {
 
     /// A network from explicit layers, checking that consecutive widths
     /// match, biases fit and there is one activation per layer.
-    pub fn from_layers(layers: Vec<Dense>, activations: Vec<Activation>) -> Result<Self, NnError> {
+    pub fn from_layers(
+        mut layers: Vec<Dense>,
+        activations: Vec<Activation>,
+    ) -> Result<Self, NnError> {
+        layers.iter_mut().for_each(Dense::make_standard_layout);
         if layers.is_empty() || layers.len() != activations.len() {
             return Err(NnError::InvalidArchitecture(format!(
                 "{} layers and {} activations",
@@ -130,6 +134,12 @@ impl Mlp {
     /// The layers, in order.
     pub fn layers(&self) -> &[Dense] {
         &self.layers
+    }
+
+    /// Mutable layers for in-place parameter updates; shapes must not be
+    /// changed through this (crate-internal, used by the optimisers).
+    pub(crate) fn layers_mut(&mut self) -> &mut [Dense] {
+        &mut self.layers
     }
 
     /// The activation after each layer.

@@ -7,13 +7,34 @@ use crate::grads::Gradients;
 use crate::mlp::Mlp;
 
 /// Something that updates parameters from gradients.
+///
+/// Implementors provide [`Optimizer::begin`] (size the state, advance the
+/// step counter) and [`Optimizer::update`] (update one contiguous run of
+/// parameters starting at a flat offset); stepping a network or a flat
+/// vector is built from those.
 pub trait Optimizer {
-    /// One update of `params` (any length) from `grads` of the same length.
-    /// The first call fixes the state size; a later call with another length
-    /// is an error and changes nothing.
-    fn step_flat(&mut self, params: &mut [f32], grads: &[f32]) -> Result<(), NnError>;
+    /// Starts one step over `n` parameters. The first call fixes the state
+    /// size; a later call with another `n` is an error and changes nothing.
+    fn begin(&mut self, n: usize) -> Result<(), NnError>;
 
-    /// One update of a network from its gradients.
+    /// Updates `params[i]` from `grads[i]` using state slot `offset + i`.
+    /// Callers guarantee equal lengths within the size given to `begin`.
+    fn update(&mut self, offset: usize, params: &mut [f32], grads: &[f32]);
+
+    /// One update of `params` (any length) from `grads` of the same length.
+    fn step_flat(&mut self, params: &mut [f32], grads: &[f32]) -> Result<(), NnError> {
+        if params.len() != grads.len() {
+            return Err(NnError::LengthMismatch {
+                expected: params.len(),
+                got: grads.len(),
+            });
+        }
+        self.begin(params.len())?;
+        self.update(0, params, grads);
+        Ok(())
+    }
+
+    /// One update of a network from its gradients, layer by layer in place.
     fn step(&mut self, net: &mut Mlp, grads: &Gradients) -> Result<(), NnError> {
         if grads.layers.len() != net.layers().len()
             || !net
@@ -26,19 +47,25 @@ pub trait Optimizer {
                 "gradients do not match the network".into(),
             ));
         }
-        let mut flat = net.params_flat();
-        self.step_flat(&mut flat, &grads.to_flat())?;
-        net.set_params_flat(&flat)
+        self.begin(net.num_params())?;
+        let mut offset = 0;
+        for (layer, g) in net.layers_mut().iter_mut().zip(&grads.layers) {
+            layer.make_standard_layout();
+            let (gw, gb) = (g.w.as_standard_layout(), g.b.as_standard_layout());
+            if let (Some(p), Some(g)) = (layer.w.as_slice_mut(), gw.as_slice()) {
+                self.update(offset, p, g);
+            }
+            offset += layer.w.len();
+            if let (Some(p), Some(g)) = (layer.b.as_slice_mut(), gb.as_slice()) {
+                self.update(offset, p, g);
+            }
+            offset += layer.b.len();
+        }
+        Ok(())
     }
 }
 
-fn check_len(state: &mut Vec<f32>, n: usize, grads: usize) -> Result<(), NnError> {
-    if n != grads {
-        return Err(NnError::LengthMismatch {
-            expected: n,
-            got: grads,
-        });
-    }
+fn size_state(state: &mut Vec<f32>, n: usize) -> Result<(), NnError> {
     if state.is_empty() {
         state.resize(n, 0.0);
     }
@@ -74,26 +101,27 @@ impl Sgd {
 }
 
 impl Optimizer for Sgd {
-    fn step_flat(&mut self, params: &mut [f32], grads: &[f32]) -> Result<(), NnError> {
+    fn begin(&mut self, n: usize) -> Result<(), NnError> {
         if self.momentum == 0.0 {
-            if params.len() != grads.len() {
-                return Err(NnError::LengthMismatch {
-                    expected: params.len(),
-                    got: grads.len(),
-                });
-            }
+            Ok(())
+        } else {
+            size_state(&mut self.velocity, n)
+        }
+    }
+
+    fn update(&mut self, offset: usize, params: &mut [f32], grads: &[f32]) {
+        if self.momentum == 0.0 {
             params
                 .iter_mut()
                 .zip(grads)
                 .for_each(|(p, &g)| *p -= self.lr * g);
-            return Ok(());
+            return;
         }
-        check_len(&mut self.velocity, params.len(), grads.len())?;
-        for ((p, &g), v) in params.iter_mut().zip(grads).zip(&mut self.velocity) {
+        let v = self.velocity.get_mut(offset..).unwrap_or_default();
+        for ((p, &g), v) in params.iter_mut().zip(grads).zip(v) {
             *v = self.momentum * *v + g;
             *p -= self.lr * *v;
         }
-        Ok(())
     }
 }
 
@@ -113,6 +141,8 @@ pub struct Adam {
     m: Vec<f32>,
     v: Vec<f32>,
     t: u64,
+    bc1: f32,
+    bc2: f32,
 }
 
 impl Adam {
@@ -131,6 +161,8 @@ impl Adam {
             m: Vec::new(),
             v: Vec::new(),
             t: 0,
+            bc1: 1.0,
+            bc2: 1.0,
         }
     }
 
@@ -141,26 +173,31 @@ impl Adam {
 }
 
 impl Optimizer for Adam {
-    fn step_flat(&mut self, params: &mut [f32], grads: &[f32]) -> Result<(), NnError> {
-        check_len(&mut self.m, params.len(), grads.len())?;
-        check_len(&mut self.v, params.len(), grads.len())?;
+    fn begin(&mut self, n: usize) -> Result<(), NnError> {
+        if !self.m.is_empty() && self.m.len() != n {
+            return Err(NnError::LengthMismatch {
+                expected: self.m.len(),
+                got: n,
+            });
+        }
+        size_state(&mut self.m, n)?;
+        size_state(&mut self.v, n)?;
         self.t += 1;
         let t = self.t.min(i32::MAX as u64) as i32;
-        let bc1 = (1.0 - f64::from(self.beta1).powi(t)) as f32;
-        let bc2 = (1.0 - f64::from(self.beta2).powi(t)) as f32;
-        let (b1, b2) = (self.beta1, self.beta2);
-        for (((p, &g), m), v) in params
-            .iter_mut()
-            .zip(grads)
-            .zip(&mut self.m)
-            .zip(&mut self.v)
-        {
+        self.bc1 = (1.0 - f64::from(self.beta1).powi(t)) as f32;
+        self.bc2 = (1.0 - f64::from(self.beta2).powi(t)) as f32;
+        Ok(())
+    }
+
+    fn update(&mut self, offset: usize, params: &mut [f32], grads: &[f32]) {
+        let (b1, b2, lr, eps) = (self.beta1, self.beta2, self.lr, self.eps);
+        let (inv_bc1, inv_bc2) = (1.0 / self.bc1, 1.0 / self.bc2);
+        let m = self.m.get_mut(offset..).unwrap_or_default();
+        let v = self.v.get_mut(offset..).unwrap_or_default();
+        for (((p, &g), m), v) in params.iter_mut().zip(grads).zip(m).zip(v) {
             *m = b1 * *m + (1.0 - b1) * g;
             *v = b2 * *v + (1.0 - b2) * g * g;
-            let m_hat = *m / bc1;
-            let v_hat = *v / bc2;
-            *p -= self.lr * m_hat / (v_hat.sqrt() + self.eps);
+            *p -= lr * (*m * inv_bc1) / ((*v * inv_bc2).sqrt() + eps);
         }
-        Ok(())
     }
 }

@@ -270,3 +270,31 @@ fn bad_weight_bytes_are_errors_not_panics() {
     v["layers"][0]["w"]["dim"] = serde_json::json!([1_000_000, 1_000_000]);
     assert!(serde_json::from_value::<Mlp>(v).is_err());
 }
+
+#[test]
+fn transposed_layer_arrays_are_normalised_and_trainable() {
+    // w given as the transpose of a 2×3 array: not row-major in memory.
+    let w = Array2::from_shape_vec((2, 3), vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0])
+        .unwrap()
+        .reversed_axes();
+    let mut net = Mlp::from_layers(
+        vec![Dense {
+            w,
+            b: Array1::zeros(2),
+        }],
+        vec![Activation::Identity],
+    )
+    .unwrap();
+    assert_eq!(
+        net.params_flat(),
+        vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0, 0.0, 0.0]
+    );
+    let mut grads = net.zero_grads();
+    grads.set_flat(&[1.0; 8]).unwrap();
+    grads.layers[0].w = grads.layers[0].w.t().to_owned().reversed_axes();
+    Sgd::new(0.5, 0.0).step(&mut net, &grads).unwrap();
+    assert_eq!(
+        net.params_flat(),
+        vec![0.5, 3.5, 1.5, 4.5, 2.5, 5.5, -0.5, -0.5]
+    );
+}
