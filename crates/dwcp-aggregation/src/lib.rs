@@ -5,5 +5,7 @@
 pub mod batch;
 pub mod collector;
 pub mod compress;
+pub mod dissemination;
+pub mod fuzzing;
 pub mod linear;
 pub mod scheme;
