@@ -57,10 +57,17 @@
 //!   of equivocation, after which a replica stops committing and deciding in
 //!   that view and moves on. It costs one signature per vote and is what
 //!   makes [`safety_bound`] small when the leader splits correct replicas.
-//! - **View change** ([`compute_plan`]): PBFT's, with prepared certificates
-//!   (`q` sampled prepares, verifiable by anyone) carried over.
-//! - **Catch-up (ours)**: a replica that missed a decision adopts it from
-//!   `f + 1` matching answers.
+//! - **View change** ([`compute_plan`]): PBFT's (view-changes to all, `n − f`
+//!   quorum, `f + 1` join rule, timer running once the change is viable),
+//!   with prepared certificates (`q` sampled prepares, verifiable by anyone)
+//!   carried over. Ours on top: the new leader also waits briefly for late
+//!   view-changes, same-view conflicts are broken by non-equivocating
+//!   support, any replica may relay a new-view, and a replica suspecting the
+//!   leader re-sends its clients' requests to all (as a PBFT client would).
+//! - **Catch-up (ours)**: probabilistic quorums leave the odd correct
+//!   replica without a decision; it asks everybody and adopts a batch from
+//!   `f + 1` matching answers (also after a restart, and before suspecting
+//!   the leader).
 //! - **Persistence** ([`persist`]): a restarted replica never signs a second
 //!   vote, proposal, view-change or new-view for the same position.
 //!

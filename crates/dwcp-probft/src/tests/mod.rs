@@ -1,5 +1,6 @@
 //! Unit and simulation tests.
 
 mod cluster;
+mod golden;
 mod model;
 mod normal;
