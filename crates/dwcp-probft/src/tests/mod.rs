@@ -1,6 +1,8 @@
 //! Unit and simulation tests.
 
+#[cfg(feature = "sim")]
 mod cluster;
 mod golden;
+#[cfg(feature = "sim")]
 mod model;
 mod normal;
