@@ -11,8 +11,12 @@
 //! | [`crypto`] | `dwcp-crypto` | sr25519 signatures, VRF sortition, BLS threshold certificates |
 //! | [`sim`] | `dwcp-sim` | deterministic discrete-event simulator, adversaries, invariants |
 //! | [`pbft`] | `dwcp-pbft` | the PBFT (Castro–Liskov) baseline engine |
+//! | [`probft`] | `dwcp-probft` | ProBFT: VRF-sampled probabilistic quorums, O(n√n) messages |
+//! | [`nn`] | `dwcp-nn` | small dense neural networks on ndarray (for FL and MARL) |
 
 pub use dwcp_core as core;
 pub use dwcp_crypto as crypto;
+pub use dwcp_nn as nn;
 pub use dwcp_pbft as pbft;
+pub use dwcp_probft as probft;
 pub use dwcp_sim as sim;

@@ -3,6 +3,7 @@
 use crate::report::ExperimentResult;
 
 mod pbft_messages;
+mod probft;
 mod sim_throughput;
 
 /// What every experiment receives.
@@ -34,6 +35,16 @@ pub const ALL: &[Experiment] = &[
         name: "pbft-messages",
         about: "PBFT messages and bytes per decision for n in 4..256",
         run: pbft_messages::run,
+    },
+    Experiment {
+        name: "probft-messages",
+        about: "ProBFT vs PBFT messages and bytes per decision, n in 16..1024 (quick: ..256)",
+        run: probft::run_messages,
+    },
+    Experiment {
+        name: "probft-safety",
+        about: "seeded single-decision instances with an equivocating leader and f colluders aiming votes",
+        run: probft::run_safety,
     },
 ];
 
