@@ -5,7 +5,7 @@ use dwcp_core::NodeId;
 use dwcp_crypto::{AggPublicKey, AggSecretKey, AggSignature, AggregateCert, SignerSet};
 use std::collections::BTreeMap;
 
-/// Same-message BLS aggregation (dwcp-crypto's [`dwcp_crypto::aggregate`]):
+/// Same-message BLS aggregation (dwcp-crypto's [`dwcp_crypto::aggregate()`]):
 /// certificates are a signer bitmap and the sum of the signatures. Keys
 /// must have been registered with a proof of possession (keys from
 /// `AggKeyring` are).
