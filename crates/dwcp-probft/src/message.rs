@@ -9,8 +9,9 @@
 //! for (so that two votes for different proposals of one leader are proof
 //! that the leader equivocated).
 
-use dwcp_core::{Digest, NodeId, WireMessage, codec};
-use dwcp_crypto::{PublicKey, SecretKey, Signature, VrfProof};
+use dwcp_core::{Digest, NodeId, WireMessage};
+use dwcp_crypto::{SecretKey, Signature, VrfProof};
+pub use dwcp_crypto::{Signed, Statement, verify_statement};
 pub use dwcp_pbft::Request;
 use serde::{Deserialize, Serialize};
 
@@ -45,55 +46,6 @@ impl Phase {
     }
 }
 
-/// Something a replica signs.
-pub trait Statement: Serialize {
-    /// The domain-separation tag prefixed to the encoding before signing.
-    const TAG: u8;
-    /// Who must have signed it.
-    fn signer(&self) -> NodeId;
-    /// The exact bytes that are signed: `[TAG] ‖ bincode(self)`.
-    fn signing_bytes(&self) -> Vec<u8> {
-        let mut bytes = vec![Self::TAG];
-        bytes.extend_from_slice(&codec::encode(self));
-        bytes
-    }
-}
-
-/// A statement and its signer's signature.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Signed<T> {
-    /// What was said.
-    pub body: T,
-    /// The signature of [`Statement::signing_bytes`] by [`Statement::signer`].
-    pub signature: Signature,
-}
-
-impl<T: Statement> Signed<T> {
-    /// Signs `body` with `key`.
-    pub fn sign(body: T, key: &SecretKey) -> Signed<T> {
-        let signature = key.sign(SIGNING_CONTEXT, &body.signing_bytes());
-        Signed { body, signature }
-    }
-
-    /// The claimed signer.
-    pub fn signer(&self) -> NodeId {
-        self.body.signer()
-    }
-
-    /// Whether the signature verifies under the signer's key in `publics`
-    /// (an unknown signer never verifies).
-    pub fn verify(&self, publics: &[PublicKey]) -> bool {
-        verify_statement(&self.body, &self.signature, publics)
-    }
-}
-
-/// Whether `sig` is `body`'s signature by its signer.
-pub fn verify_statement<T: Statement>(body: &T, sig: &Signature, publics: &[PublicKey]) -> bool {
-    publics
-        .get(body.signer().index())
-        .is_some_and(|pk| pk.verify(SIGNING_CONTEXT, &body.signing_bytes(), sig))
-}
-
 /// The leader's proposal: batch `digest` for `slot` in `view`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Header {
@@ -108,6 +60,7 @@ pub struct Header {
 }
 
 impl Statement for Header {
+    const CONTEXT: &'static [u8] = SIGNING_CONTEXT;
     const TAG: u8 = 1;
     fn signer(&self) -> NodeId {
         self.leader
@@ -130,6 +83,7 @@ pub struct Vote {
 }
 
 impl Statement for Vote {
+    const CONTEXT: &'static [u8] = SIGNING_CONTEXT;
     const TAG: u8 = 2;
     fn signer(&self) -> NodeId {
         self.voter
@@ -237,6 +191,7 @@ pub struct ViewChange {
 }
 
 impl Statement for ViewChange {
+    const CONTEXT: &'static [u8] = SIGNING_CONTEXT;
     const TAG: u8 = 3;
     fn signer(&self) -> NodeId {
         self.replica
@@ -259,6 +214,7 @@ pub struct NewView {
 }
 
 impl Statement for NewView {
+    const CONTEXT: &'static [u8] = SIGNING_CONTEXT;
     const TAG: u8 = 4;
     fn signer(&self) -> NodeId {
         self.leader
