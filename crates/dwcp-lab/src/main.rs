@@ -22,7 +22,6 @@ mod experiments;
 mod plot;
 mod protocols;
 mod report;
-mod stats;
 
 use std::process::ExitCode;
 

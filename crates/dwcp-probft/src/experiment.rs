@@ -21,6 +21,7 @@ use crate::model::{Attack, Model};
 use dwcp_core::{Duration, Time};
 use dwcp_pbft::PbftConfig;
 use dwcp_pbft::harness::{CryptoMode, check, submit_requests};
+use dwcp_sim::analysis::loglog_slope;
 use dwcp_sim::{NetworkConfig, SimConfig, Stats};
 
 /// Message kinds of both protocols, in protocol order.
@@ -162,27 +163,6 @@ impl MessagesReport {
             .find(|(p, _)| p.n == n)
             .map(|(p, b)| p.messages / b.messages)
     }
-}
-
-/// Least-squares slope of `ln y` against `ln x` (NaN with fewer than two
-/// positive points).
-pub fn loglog_slope(points: &[(f64, f64)]) -> f64 {
-    let pts: Vec<(f64, f64)> = points
-        .iter()
-        .filter(|(x, y)| *x > 0.0 && *y > 0.0)
-        .map(|(x, y)| (x.ln(), y.ln()))
-        .collect();
-    if pts.len() < 2 {
-        return f64::NAN;
-    }
-    let k = pts.len() as f64;
-    let (mx, my) = (
-        pts.iter().map(|p| p.0).sum::<f64>() / k,
-        pts.iter().map(|p| p.1).sum::<f64>() / k,
-    );
-    let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
-    let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
-    if sxx == 0.0 { f64::NAN } else { sxy / sxx }
 }
 
 /// Runs the message sweep. Sizes up to 16 use real sr25519 keys
@@ -354,15 +334,5 @@ mod tests {
             "{p}"
         );
         assert_eq!(upper_bound(5, 5, 0.95), 1.0);
-    }
-
-    #[test]
-    fn slope_of_power_laws() {
-        let pts: Vec<(f64, f64)> = [16.0f64, 64.0, 256.0]
-            .iter()
-            .map(|&x| (x, 5.0 * x.powf(1.5)))
-            .collect();
-        assert!((loglog_slope(&pts) - 1.5).abs() < 1e-9);
-        assert!(loglog_slope(&[(1.0, 1.0)]).is_nan());
     }
 }

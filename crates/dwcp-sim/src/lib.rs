@@ -120,6 +120,7 @@
 //!   sizes). Nothing else: the event loop and samplers are std-only.
 
 pub mod adversary;
+pub mod analysis;
 mod config;
 mod faults;
 mod host;

@@ -2,10 +2,10 @@
 
 use super::Ctx;
 use crate::report::{Claim, ExperimentResult, Op, Plot};
-use crate::stats::loglog_slope;
 use dwcp_core::{Duration, Time};
 use dwcp_pbft::PbftConfig;
 use dwcp_pbft::harness::{self, CryptoMode};
+use dwcp_sim::analysis::loglog_slope;
 use dwcp_sim::{NetworkConfig, SimConfig};
 use serde_json::json;
 

@@ -30,9 +30,19 @@ pub fn run_messages(ctx: &Ctx) -> ExperimentResult {
         }));
     }
     let series = |f: fn(&MessagesPoint) -> f64, pbft: bool| -> Vec<(f64, f64)> {
-        r.pairs.iter().map(|(p, b)| (p.n as f64, f(if pbft { b } else { p }))).collect()
+        r.pairs
+            .iter()
+            .map(|(p, b)| (p.n as f64, f(if pbft { b } else { p })))
+            .collect()
     };
-    let at = |n: usize| r.pairs.iter().find(|(p, _)| p.n == n).map(|(p, b)| format!("PBFT {:.0} vs ProBFT {:.0} msgs/decision at n={n}", b.messages, p.messages));
+    let at = |n: usize| {
+        r.pairs.iter().find(|(p, _)| p.n == n).map(|(p, b)| {
+            format!(
+                "PBFT {:.0} vs ProBFT {:.0} msgs/decision at n={n}",
+                b.messages, p.messages
+            )
+        })
+    };
     let mut claims = vec![Claim::new(
         "log-log slope of ProBFT messages/decision vs n",
         r.slope,
@@ -42,10 +52,24 @@ pub fn run_messages(ctx: &Ctx) -> ExperimentResult {
         "theory: 1.5 ((n-1) + 2n*ceil(2*sqrt(n)) per decision); PBFT measured beside it",
     )];
     if let Some(x) = r.ratio(100) {
-        claims.push(Claim::new("ProBFT/PBFT messages per decision at n=100", x, Op::Le, 0.25, "ratio", at(100).unwrap_or_default()));
+        claims.push(Claim::new(
+            "ProBFT/PBFT messages per decision at n=100",
+            x,
+            Op::Le,
+            0.25,
+            "ratio",
+            at(100).unwrap_or_default(),
+        ));
     }
     if let Some(x) = r.ratio(1024) {
-        claims.push(Claim::new("ProBFT/PBFT messages per decision at n=1024", x, Op::Le, 0.08, "ratio", at(1024).unwrap_or_default()));
+        claims.push(Claim::new(
+            "ProBFT/PBFT messages per decision at n=1024",
+            x,
+            Op::Le,
+            0.08,
+            "ratio",
+            at(1024).unwrap_or_default(),
+        ));
     }
     ExperimentResult {
         experiment: "probft-messages".into(),
@@ -104,12 +128,18 @@ pub fn run_safety(ctx: &Ctx) -> ExperimentResult {
         .iter()
         .map(|r| {
             Claim::new(
-                &format!("n={} l={} {:?}: 95% upper bound on in-view disagreement vs analytical bound", r.n, r.l, r.attack),
+                &format!(
+                    "n={} l={} {:?}: 95% upper bound on in-view disagreement vs analytical bound",
+                    r.n, r.l, r.attack
+                ),
                 r.in_view_upper95,
                 Op::Le,
                 r.bound,
                 "probability",
-                format!("{} disagreements in {} runs overall ({} in view 0), upper95 {:.4}", r.violations, r.runs, r.in_view, r.upper95),
+                format!(
+                    "{} disagreements in {} runs overall ({} in view 0), upper95 {:.4}",
+                    r.violations, r.runs, r.in_view, r.upper95
+                ),
             )
         })
         .collect();
