@@ -8,7 +8,8 @@
 //! - every view the epoch passed through without committing is a
 //!   [`Observation::MissedDeadline`] of that view's primary (views are
 //!   installed only with a quorum of view-changes);
-//! - every signer of a stable-checkpoint proof earns a
+//! - every signer of a stable-checkpoint proof (union over the honest
+//!   replicas' proofs, once per checkpoint) earns a
 //!   [`Observation::TimelyVote`];
 //! - `Fault::Equivocation` evidence (two signed conflicting statements) is
 //!   verified and marks the culprit Byzantine for good; other evidence
@@ -77,6 +78,8 @@ pub struct RunConfig {
     /// Faults scheduled in given epochs: `(epoch, at, fault)`, `at` counted
     /// from the epoch's start.
     pub faults: Vec<(u64, Time, FaultEvent)>,
+    /// Reputation weights and decay.
+    pub ledger: LedgerConfig,
 }
 
 impl RunConfig {
@@ -95,6 +98,7 @@ impl RunConfig {
             real_crypto: false,
             epoch_limit: Duration::from_secs(60),
             faults: vec![],
+            ledger: ledger_config(),
         }
     }
 }
@@ -162,15 +166,12 @@ impl RunReport {
         let s: Duration = self.epochs.iter().map(|e| e.latency_sum).sum();
         s.as_secs_f64() * 1000.0 / self.decisions().max(1) as f64
     }
-    /// The first epoch after which `node`'s trust is below `tau` (and stays
-    /// below until the end), if any.
+    /// The first epoch after which `node`'s trust is below `tau`, if any.
     pub fn detected_after(&self, node: NodeId, tau: f64) -> Option<u64> {
-        let below = |e: &EpochReport| e.trust.get(node.index()).is_some_and(|t| *t < tau);
-        let last_above = self.epochs.iter().rposition(|e| !below(e));
-        match last_above {
-            None => self.epochs.first().map(|e| e.epoch),
-            Some(i) => self.epochs.get(i + 1).map(|e| e.epoch),
-        }
+        self.epochs
+            .iter()
+            .find(|e| e.trust.get(node.index()).is_some_and(|t| *t < tau))
+            .map(|e| e.epoch)
     }
 
     /// Epochs after which `node`'s trust was below `tau`.
@@ -185,6 +186,11 @@ impl RunReport {
     pub fn safe(&self) -> bool {
         self.epochs.iter().all(|e| e.safety.is_ok())
     }
+}
+
+/// The ledger weights used by the loop (the defaults).
+pub fn ledger_config() -> LedgerConfig {
+    LedgerConfig::default()
 }
 
 fn byzantine(cfg: &RunConfig, f: usize) -> Vec<NodeId> {
@@ -210,7 +216,7 @@ pub fn run(cfg: &RunConfig) -> RunReport {
     };
     let byz = byzantine(cfg, f);
     let observer = NodeId(n as u32 - 1);
-    let mut ledger = Ledger::new(n, LedgerConfig::default());
+    let mut ledger = Ledger::new(n, cfg.ledger.clone());
     let mut epochs = vec![];
     for epoch in 0..cfg.epochs {
         let election = match cfg.protocol {
@@ -281,7 +287,7 @@ pub fn run(cfg: &RunConfig) -> RunReport {
         }
         let safety = harness::check(&sim).map_err(|v| v.to_string());
         let final_view = sim.engine(observer).map_or(0, |e| e.view());
-        update_ledger(&mut ledger, &sim, &election, final_view, observer, &keys);
+        update_ledger(&mut ledger, &sim, &election, final_view, &keys);
         let trust = ledger.scores().map(|s| s.values).unwrap_or_default();
         epochs.push(EpochReport {
             epoch,
@@ -304,7 +310,6 @@ fn update_ledger<P: dwcp_pbft::Policy + 'static>(
     sim: &dwcp_sim::Simulation<dwcp_pbft::Pbft<P>>,
     election: &Election,
     final_view: u64,
-    observer: NodeId,
     keys: &Keyring,
 ) {
     let n = ledger.n() as u32;
@@ -316,12 +321,24 @@ fn update_ledger<P: dwcp_pbft::Policy + 'static>(
     for w in 0..final_view {
         everyone(ledger, election.primary(w), Observation::MissedDeadline);
     }
-    for rec in sim.persisted(observer) {
-        if let Record::Stable(proof) = rec {
-            for (signer, _) in &proof.signatures {
-                everyone(ledger, *signer, Observation::TimelyVote);
+    // Union over every honest replica's stable-checkpoint proofs: each proof
+    // holds only the first quorum its owner saw, so one replica's proofs
+    // would always miss the slowest honest signers.
+    let mut credited = std::collections::BTreeSet::new();
+    for r in 0..n {
+        if !sim.is_honest(NodeId(r)) {
+            continue;
+        }
+        for rec in sim.persisted(NodeId(r)) {
+            if let Record::Stable(proof) = rec {
+                for (signer, _) in &proof.signatures {
+                    credited.insert((proof.seq, *signer));
+                }
             }
         }
+    }
+    for (_, signer) in credited {
+        everyone(ledger, signer, Observation::TimelyVote);
     }
     for (_, reporter, ev) in sim.evidence() {
         if !sim.is_honest(*reporter) {

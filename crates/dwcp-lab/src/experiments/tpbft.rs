@@ -1,0 +1,310 @@
+//! `tpbft-throughput` and `reputation-detection`: T-PBFT against PBFT on the
+//! same simulator, seeds and offered load, and how fast EigenTrust notices
+//! each Byzantine behaviour.
+
+use super::Ctx;
+use crate::report::{Claim, ExperimentResult, Op, Plot};
+use dwcp_core::{Duration, NodeId};
+use dwcp_sim::{LatencyModel, NetworkConfig};
+use dwcp_tpbft::epochs::{self, Protocol, RunConfig, RunReport, Scenario};
+use serde_json::json;
+
+const SCENARIOS: [(Scenario, &str); 3] = [
+    (Scenario::NoFaults, "no faults"),
+    (Scenario::SilentPrimaries, "f silent primaries"),
+    (Scenario::Equivocators, "f equivocators"),
+];
+
+fn config(n: usize, epochs: u64, scenario: Scenario, protocol: Protocol, seed: u64) -> RunConfig {
+    let mut c = RunConfig::new(n, scenario, protocol, seed);
+    c.epochs = epochs;
+    c
+}
+
+/// Real sr25519 signatures in full mode, the insecure mock in quick mode
+/// (signatures do not change counts or simulated times).
+fn crypto(mut c: RunConfig, ctx: &Ctx) -> RunConfig {
+    c.real_crypto = !ctx.quick;
+    c
+}
+
+/// Merges several seeds' runs into one report.
+fn merged(runs: Vec<RunReport>) -> RunReport {
+    RunReport {
+        epochs: runs.into_iter().flat_map(|r| r.epochs).collect(),
+    }
+}
+
+/// Runs `tpbft-throughput`.
+pub fn run_throughput(ctx: &Ctx) -> ExperimentResult {
+    let n = 7;
+    // Three full rotations of the primary over the committee.
+    let epochs = 3 * n as u64;
+    let seeds: Vec<u64> = if ctx.quick {
+        (0..3).map(|k| ctx.seed + k).collect()
+    } else {
+        (0..5).map(|k| ctx.seed + k).collect()
+    };
+    let mut rows = vec![];
+    let mut table = vec![];
+    for (scenario, label) in SCENARIOS {
+        let mut pair = vec![];
+        for (protocol, name) in [(Protocol::Pbft, "PBFT"), (Protocol::TPbft, "T-PBFT")] {
+            let r = merged(
+                seeds
+                    .iter()
+                    .map(|&s| epochs::run(&crypto(config(n, epochs, scenario, protocol, s), ctx)))
+                    .collect(),
+            );
+            rows.push(json!({
+                "scenario": label, "protocol": name, "n": n, "decisions": r.decisions(),
+                "decisions_per_s": r.throughput(), "view_changes_per_1000": r.view_changes_per_1000(),
+                "messages_per_decision": r.messages_per_decision(), "mean_latency_ms": r.mean_latency_ms(),
+                "safe": r.safe(),
+            }));
+            pair.push(r);
+        }
+        table.push((label, pair));
+    }
+    // Sensitivity: ten times longer epochs, silent primaries.
+    let mut long = vec![];
+    for (protocol, name) in [(Protocol::Pbft, "PBFT"), (Protocol::TPbft, "T-PBFT")] {
+        let r = merged(
+            seeds
+                .iter()
+                .map(|&s| {
+                    let mut c = config(n, epochs, Scenario::SilentPrimaries, protocol, s);
+                    c.per_epoch = 200;
+                    epochs::run(&crypto(c, ctx))
+                })
+                .collect(),
+        );
+        rows.push(json!({
+            "scenario": "f silent primaries, 200 requests per epoch", "protocol": name, "n": n,
+            "decisions": r.decisions(), "decisions_per_s": r.throughput(),
+            "view_changes_per_1000": r.view_changes_per_1000(),
+            "messages_per_decision": r.messages_per_decision(), "mean_latency_ms": r.mean_latency_ms(),
+            "safe": r.safe(),
+        }));
+        long.push(r);
+    }
+    let long_gain = 100.0 * (long[1].throughput() / long[0].throughput() - 1.0);
+    let get = |label: &str| {
+        table
+            .iter()
+            .find(|(l, _)| *l == label)
+            .map(|(_, p)| p)
+            .expect("scenario ran")
+    };
+    let byz = get("f silent primaries");
+    let (pb, tp) = (&byz[0], &byz[1]);
+    let gain = 100.0 * (tp.throughput() / pb.throughput() - 1.0);
+    let vc_ratio = pb.view_changes() as f64 / tp.view_changes().max(1) as f64;
+    let calm = get("no faults");
+    let calm_ratio = calm[1].throughput() / calm[0].throughput();
+    let eq = get("f equivocators");
+    let eq_gain = 100.0 * (eq[1].throughput() / eq[0].throughput() - 1.0);
+    let unsafe_runs = table
+        .iter()
+        .flat_map(|(_, p)| p.iter())
+        .chain(long.iter())
+        .filter(|r| !r.safe())
+        .count();
+    let claims = vec![
+        Claim::new(
+            "T-PBFT throughput gain over PBFT, f silent Byzantine primaries",
+            gain,
+            Op::Ge,
+            26.0,
+            "%",
+            format!(
+                "PBFT {:.1} decisions/s, T-PBFT {:.1}",
+                pb.throughput(),
+                tp.throughput()
+            ),
+        ),
+        Claim::new(
+            "view-change reduction (PBFT / T-PBFT), f silent Byzantine primaries",
+            vc_ratio,
+            Op::Ge,
+            5.0,
+            "x",
+            format!(
+                "PBFT {} view changes, T-PBFT {}",
+                pb.view_changes(),
+                tp.view_changes()
+            ),
+        ),
+        Claim::new(
+            "runs violating safety (all scenarios, both protocols)",
+            unsafe_runs as f64,
+            Op::Le,
+            0.0,
+            "runs",
+            "prefix agreement, no duplicates, validity over honest logs",
+        ),
+        Claim::new(
+            "T-PBFT / PBFT throughput without faults (no regression)",
+            calm_ratio,
+            Op::Ge,
+            0.95,
+            "ratio",
+            format!(
+                "PBFT {:.1} decisions/s, T-PBFT {:.1}",
+                calm[0].throughput(),
+                calm[1].throughput()
+            ),
+        ),
+        Claim::new(
+            "T-PBFT throughput gain over PBFT, f equivocators",
+            eq_gain,
+            Op::Ge,
+            0.0,
+            "%",
+            format!(
+                "PBFT {:.1} decisions/s, T-PBFT {:.1}",
+                eq[0].throughput(),
+                eq[1].throughput()
+            ),
+        ),
+    ];
+    let series = |p: usize| -> Vec<(f64, f64)> {
+        table
+            .iter()
+            .enumerate()
+            .map(|(i, (_, pair))| (i as f64, pair[p].throughput()))
+            .collect()
+    };
+    ExperimentResult {
+        experiment: "tpbft-throughput".into(),
+        quick: ctx.quick,
+        seed: ctx.seed,
+        params: json!({
+            "n": n, "f": 2, "epochs": epochs, "requests_per_epoch": 20, "request_interval_ms": 2,
+            "max_batch": 1, "seeds": seeds, "network": NetworkConfig::fixed(Duration::from_millis(10)).describe(),
+            "byzantine": "nodes 0..f",
+        }),
+        rows,
+        claims,
+        notes: vec![
+            "Both protocols run the same epoch loop on the same simulator, seeds and offered load: each epoch is a fresh dwcp-pbft engine fed 20 requests (2 ms apart, one request per batch). PBFT keeps equal trust, so its first primary rotates by one every epoch and the f Byzantine nodes (0..f) become primary in turn; T-PBFT re-elects its primary group from EigenTrust scores computed from committed data of the previous epochs.".into(),
+            "The gain in the Byzantine-primary scenario depends on how much of an epoch a view change costs (500 ms initial timeout against ~100 ms of work per epoch here); with longer epochs the relative gain shrinks, the view-change reduction does not.".into(),
+            format!("With 200 requests per epoch (ten times longer epochs) the silent-primary gain is {long_gain:.1}% (rows tagged '200 requests per epoch')."),
+            "Without faults T-PBFT makes exactly PBFT's decisions (equal trust gives round-robin primaries and ceil((n+f+1)/2) quorums), so the no-fault figures coincide.".into(),
+            "Equivocating primaries are not caught by evidence in these runs (each honest replica sees only one version under all-to-all voting, so no replica holds two conflicting statements). They are charged only when a view they lead fails, and they keep signing valid checkpoints, which earns trust back within an epoch or two (decay 0.5): they re-enter the primary group and fail again, so T-PBFT does worse than PBFT there. The fix is to make a failed primaryship outweigh checkpoint credit without charging the honest primaries of the views that a view-change cascade skips (which a heavier penalty currently does).".into(),
+        ],
+        plots: vec![Plot {
+            stem: "tpbft-throughput".into(),
+            title: "Decisions/s by scenario (0 no faults, 1 silent primaries, 2 equivocators)".into(),
+            x_label: "scenario".into(),
+            y_label: "decisions / s".into(),
+            log: false,
+            series: vec![("PBFT".into(), series(0)), ("T-PBFT".into(), series(1))],
+        }],
+    }
+}
+
+/// Runs `reputation-detection`.
+pub fn run_detection(ctx: &Ctx) -> ExperimentResult {
+    let n = 7;
+    let f = 2;
+    let epochs = if ctx.quick { 8 } else { 16 };
+    let seeds: Vec<u64> = if ctx.quick {
+        vec![ctx.seed, ctx.seed + 1]
+    } else {
+        (0..6).map(|k| ctx.seed + k).collect()
+    };
+    // The group threshold: half the average trust.
+    let tau = 0.5 / n as f64;
+    let lossy = NetworkConfig {
+        latency: LatencyModel::Uniform {
+            min: Duration::from_millis(1),
+            max: Duration::from_millis(50),
+        },
+        loss: 0.05,
+        ..NetworkConfig::default()
+    };
+    let networks = [
+        (
+            "fixed 10 ms, no loss",
+            NetworkConfig::fixed(Duration::from_millis(10)),
+        ),
+        ("1-50 ms, 5% loss", lossy),
+    ];
+    let behaviours = [
+        (Scenario::SilentPrimaries, "silent"),
+        (Scenario::Equivocators, "equivocating"),
+        (Scenario::InvalidSignatures, "invalid signatures (50%)"),
+        (Scenario::NoFaults, "none"),
+    ];
+    let mut rows = vec![];
+    let mut worst_detect: f64 = 0.0;
+    let mut undetected = 0u64;
+    let mut fp_epochs = 0u64;
+    let mut honest_epochs = 0u64;
+    for (net_label, net) in &networks {
+        for (scenario, label) in behaviours {
+            let mut detect = vec![];
+            let (mut fp, mut total) = (0u64, 0u64);
+            let (mut byz_below, mut byz_total) = (0u64, 0u64);
+            for &seed in &seeds {
+                let mut c = config(n, epochs, scenario, Protocol::TPbft, seed);
+                c.network = net.clone();
+                let r = epochs::run(&crypto(c, ctx));
+                if scenario != Scenario::NoFaults {
+                    for b in 0..f as u32 {
+                        byz_below += r.epochs_below(NodeId(b), tau);
+                        byz_total += r.epochs.len() as u64;
+                        match r.detected_after(NodeId(b), tau) {
+                            // Epoch e closes after e + 1 rounds of observations.
+                            Some(e) => detect.push((e + 1) as f64),
+                            None => undetected += 1,
+                        }
+                    }
+                }
+                let first_honest = if scenario == Scenario::NoFaults {
+                    0
+                } else {
+                    f as u32
+                };
+                for h in first_honest..n as u32 {
+                    fp += r.epochs_below(NodeId(h), tau);
+                    total += r.epochs.len() as u64;
+                }
+            }
+            let mean = if detect.is_empty() {
+                f64::NAN
+            } else {
+                detect.iter().sum::<f64>() / detect.len() as f64
+            };
+            let max = detect.iter().copied().fold(0.0, f64::max);
+            worst_detect = worst_detect.max(max);
+            fp_epochs += fp;
+            honest_epochs += total;
+            rows.push(json!({
+                "network": net_label, "behaviour": label, "byzantine_detected": detect.len(),
+                "mean_epochs_to_detect": mean, "max_epochs_to_detect": max,
+                "honest_false_positive_epochs": fp, "honest_epochs": total,
+                "byzantine_epochs_below": byz_below, "byzantine_epochs": byz_total,
+            }));
+        }
+    }
+    let fp_rate = fp_epochs as f64 / honest_epochs.max(1) as f64;
+    ExperimentResult {
+        experiment: "reputation-detection".into(),
+        quick: ctx.quick,
+        seed: ctx.seed,
+        params: json!({"n": n, "f": f, "epochs": epochs, "seeds": seeds, "group_threshold": "trust < 0.5/n", "requests_per_epoch": 20}),
+        rows,
+        claims: vec![
+            Claim::new("Byzantine nodes never detected", undetected as f64, Op::Le, 0.0, "nodes", "silent, equivocating and invalid-signature nodes, both networks"),
+            Claim::new("worst epochs until trust < group threshold", worst_detect, Op::Le, 3.0, "epochs", "an epoch is 20 decisions"),
+            Claim::new("honest false-positive rate (epochs below threshold)", fp_rate, Op::Le, 0.05, "fraction", format!("{fp_epochs} of {honest_epochs} honest node-epochs")),
+        ],
+        notes: vec![
+            "Detection is the first epoch after which the node's EigenTrust score is below half the average trust; byzantine_epochs_below gives how long it stays there (decay lets trust recover when misbehaviour stops being observed). Observations come from committed data: failed views charge their primary a missed deadline, stable-checkpoint signers earn a timely vote, evidence of invalid signatures counts against the sender, verified conflicting signed statements mark a node Byzantine for good.".into(),
+            "A silent or equivocating node is only charged when it is primary of a view that fails, so detection time depends on when it first leads.".into(),
+        ],
+        plots: vec![],
+    }
+}
