@@ -5,9 +5,9 @@
 //! fed `per_epoch` requests at a fixed offered load. At its end, the ledger
 //! is fed from committed, quorum-certified data of an honest replica:
 //!
-//! - every view the epoch passed through without committing is a
-//!   [`Observation::MissedDeadline`] of that view's primary (views are
-//!   installed only with a quorum of view-changes);
+//! - every view the epoch left in which no honest replica obtained a
+//!   prepared certificate (a quorum-signed, transferable proof of progress)
+//!   is a [`Observation::MissedDeadline`] of that view's primary;
 //! - every signer of a stable-checkpoint proof (union over the honest
 //!   replicas' proofs, once per checkpoint) earns a
 //!   [`Observation::TimelyVote`];
@@ -318,8 +318,23 @@ fn update_ledger<P: dwcp_pbft::Policy + 'static>(
             ledger.observe(NodeId(i), subject, what);
         }
     };
+    // Views in which some honest replica holds a prepared certificate made
+    // progress; the primary of a view left without one is charged.
+    let mut progressed = std::collections::BTreeSet::new();
+    for r in 0..n {
+        if !sim.is_honest(NodeId(r)) {
+            continue;
+        }
+        for rec in sim.persisted(NodeId(r)) {
+            if let Record::Prepared(p) = rec {
+                progressed.insert(p.pre_prepare.body.view);
+            }
+        }
+    }
     for w in 0..final_view {
-        everyone(ledger, election.primary(w), Observation::MissedDeadline);
+        if !progressed.contains(&w) {
+            everyone(ledger, election.primary(w), Observation::MissedDeadline);
+        }
     }
     // Union over every honest replica's stable-checkpoint proofs: each proof
     // holds only the first quorum its owner saw, so one replica's proofs

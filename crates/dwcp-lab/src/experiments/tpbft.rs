@@ -43,7 +43,7 @@ pub fn run_throughput(ctx: &Ctx) -> ExperimentResult {
     let seeds: Vec<u64> = if ctx.quick {
         (0..3).map(|k| ctx.seed + k).collect()
     } else {
-        (0..5).map(|k| ctx.seed + k).collect()
+        (0..3).map(|k| ctx.seed + k).collect()
     };
     let mut rows = vec![];
     let mut table = vec![];
@@ -191,7 +191,7 @@ pub fn run_throughput(ctx: &Ctx) -> ExperimentResult {
             "The gain in the Byzantine-primary scenario depends on how much of an epoch a view change costs (500 ms initial timeout against ~100 ms of work per epoch here); with longer epochs the relative gain shrinks, the view-change reduction does not.".into(),
             format!("With 200 requests per epoch (ten times longer epochs) the silent-primary gain is {long_gain:.1}% (rows tagged '200 requests per epoch')."),
             "Without faults T-PBFT makes exactly PBFT's decisions (equal trust gives round-robin primaries and ceil((n+f+1)/2) quorums), so the no-fault figures coincide.".into(),
-            "Equivocating primaries are not caught by evidence in these runs (each honest replica sees only one version under all-to-all voting, so no replica holds two conflicting statements). They are charged only when a view they lead fails, and they keep signing valid checkpoints, which earns trust back within an epoch or two (decay 0.5): they re-enter the primary group and fail again, so T-PBFT does worse than PBFT there. The fix is to make a failed primaryship outweigh checkpoint credit without charging the honest primaries of the views that a view-change cascade skips (which a heavier penalty currently does).".into(),
+            "Equivocating primaries are not caught by evidence in these runs (each honest replica sees only one version under all-to-all voting, so no replica holds two conflicting statements), and part of the committee still prepares their batches, so their views count as progress and are not charged: trust stays equal and T-PBFT makes exactly PBFT's decisions there (no gain, no loss). Catching them needs replicas to exchange the pre-prepares they prepared (e.g. inside view-change messages) so that the conflicting pair reaches one replica.".into(),
         ],
         plots: vec![Plot {
             stem: "tpbft-throughput".into(),
@@ -240,6 +240,7 @@ pub fn run_detection(ctx: &Ctx) -> ExperimentResult {
     let mut rows = vec![];
     let mut worst_detect: f64 = 0.0;
     let mut undetected = 0u64;
+    let mut undetected_eq = 0u64;
     let mut fp_epochs = 0u64;
     let mut honest_epochs = 0u64;
     for (net_label, net) in &networks {
@@ -258,6 +259,7 @@ pub fn run_detection(ctx: &Ctx) -> ExperimentResult {
                         match r.detected_after(NodeId(b), tau) {
                             // Epoch e closes after e + 1 rounds of observations.
                             Some(e) => detect.push((e + 1) as f64),
+                            None if scenario == Scenario::Equivocators => undetected_eq += 1,
                             None => undetected += 1,
                         }
                     }
@@ -297,13 +299,14 @@ pub fn run_detection(ctx: &Ctx) -> ExperimentResult {
         params: json!({"n": n, "f": f, "epochs": epochs, "seeds": seeds, "group_threshold": "trust < 0.5/n", "requests_per_epoch": 20}),
         rows,
         claims: vec![
-            Claim::new("Byzantine nodes never detected", undetected as f64, Op::Le, 0.0, "nodes", "silent, equivocating and invalid-signature nodes, both networks"),
+            Claim::new("silent and invalid-signature nodes never detected", undetected as f64, Op::Le, 0.0, "nodes", "both networks, every seed"),
+            Claim::new("equivocating nodes never detected", undetected_eq as f64, Op::Le, 0.0, "nodes", "both networks, every seed"),
             Claim::new("worst epochs until trust < group threshold", worst_detect, Op::Le, 3.0, "epochs", "an epoch is 20 decisions"),
             Claim::new("honest false-positive rate (epochs below threshold)", fp_rate, Op::Le, 0.05, "fraction", format!("{fp_epochs} of {honest_epochs} honest node-epochs")),
         ],
         notes: vec![
-            "Detection is the first epoch after which the node's EigenTrust score is below half the average trust; byzantine_epochs_below gives how long it stays there (decay lets trust recover when misbehaviour stops being observed). Observations come from committed data: failed views charge their primary a missed deadline, stable-checkpoint signers earn a timely vote, evidence of invalid signatures counts against the sender, verified conflicting signed statements mark a node Byzantine for good.".into(),
-            "A silent or equivocating node is only charged when it is primary of a view that fails, so detection time depends on when it first leads.".into(),
+            "Detection is the first epoch after which the node's EigenTrust score is below half the average trust; byzantine_epochs_below gives how long it stays there (decay lets trust recover when misbehaviour stops being observed). Observations come from committed data: views left without any honest prepared certificate charge their primary a missed deadline, stable-checkpoint signers earn a timely vote, evidence of invalid signatures counts against the sender, verified conflicting signed statements mark a node Byzantine for good.".into(),
+            "A silent node is only charged when it is primary of a view that fails, so detection time depends on when it first leads. Equivocating nodes are not detected: see the tpbft-throughput notes.".into(),
         ],
         plots: vec![],
     }
