@@ -72,3 +72,76 @@ pub fn election(data: &[u8]) -> bool {
     let _ = p.primary(rest.len() as u64);
     true
 }
+
+/// Runs a byte-chosen script against one T-PBFT replica (a `Pbft` under a
+/// [`TrustPolicy`] elected from the first bytes): decoded messages from
+/// chosen peers, requests and timeouts. Never panics unless the engine
+/// does.
+pub fn engine(data: &[u8]) {
+    use dwcp_core::{Duration, Engine, Time, rng};
+    use dwcp_crypto::Keyring;
+    use dwcp_pbft::{Message, Pbft, PbftConfig, Request};
+
+    const N: usize = 4;
+    let (head, mut rest) = data.split_at(data.len().min(N));
+    let values: Vec<f64> = (0..N)
+        .map(|i| head.get(i).map_or(1.0, |b| *b as f64 + 1.0))
+        .collect();
+    let sum: f64 = values.iter().sum();
+    let scores = TrustScores {
+        values: values.iter().map(|v| v / sum).collect(),
+        iterations: 0,
+        converged: true,
+    };
+    let Ok(election) = Election::elect(&scores, &ElectionParams::for_n(N), 0) else {
+        return;
+    };
+    let Ok(config) = PbftConfig::new(N) else {
+        return;
+    };
+    let keys = Keyring::insecure_mock(N, 7);
+    let me = NodeId(1);
+    let Ok(mut replica) = Pbft::with_policy(
+        config,
+        TrustPolicy::new(election),
+        me,
+        keys.secrets[me.index()].clone(),
+        keys.publics.clone(),
+        rng::derive(7, 1),
+    ) else {
+        return;
+    };
+    let mut now = Time::ZERO;
+    let mut steps = 0;
+    while let Some((&op, tail)) = rest.split_first() {
+        rest = tail;
+        steps += 1;
+        if steps > 64 {
+            break;
+        }
+        match op % 4 {
+            0 => {
+                let len = rest.first().map_or(0, |b| *b as usize * 2).min(rest.len());
+                let (msg, tail) = rest.split_at(len);
+                rest = tail;
+                let from = NodeId((op as u32 >> 2) % N as u32);
+                if let Ok(m) = codec::decode_bounded::<Message>(msg, 1 << 16) {
+                    replica.handle_message(now, from, m);
+                }
+            }
+            1 => replica.handle_request(
+                now,
+                Request {
+                    client: (op >> 2) as u64 % 3,
+                    id: steps,
+                    payload: vec![op],
+                },
+            ),
+            _ => {
+                now += Duration::from_millis((op >> 2) as u64 * 20);
+                replica.handle_timeout(now);
+            }
+        }
+        while replica.poll_output().is_some() {}
+    }
+}

@@ -118,6 +118,7 @@ proptest! {
     #[test]
     fn fuzz_entry_points_never_panic(data in proptest::collection::vec(any::<u8>(), 0..80)) {
         let _ = crate::fuzzing::election(&data);
+        crate::fuzzing::engine(&data);
         let keys = dwcp_crypto::Keyring::insecure_mock(4, 1);
         let _ = crate::fuzzing::equivocation(&keys.publics, &data);
         let (key, _) = deal(&Election::equal(4, 0).unwrap(), 1, true);
