@@ -34,6 +34,17 @@
 //!   signature. The hook that would be needed: a `Policy::proposal_signers`
 //!   / `verify_proposal` pair so that a pre-prepare can carry a threshold
 //!   signature of the primary group.
+//! - The consensus group is every member, weighted by trust (low-trust
+//!   members still vote, with less weight); excluding them from voting
+//!   would need `Policy::vote_targets` to route votes to the group only and
+//!   non-members to learn decisions from [`DecisionCertificate`]s, which are
+//!   implemented and tested but not yet produced inside the simulated epoch
+//!   loop.
+//! - Equivocating primaries are not detected under all-to-all voting: no
+//!   honest replica receives both versions, so dwcp-pbft emits no
+//!   `Fault::Equivocation`, and part of the committee still prepares their
+//!   batches. Detection would need replicas to relay the pre-prepare they
+//!   prepared (e.g. in view-change messages) so a conflicting pair meets.
 //! - Re-election happens between epochs, each epoch being a fresh engine
 //!   instance (dwcp-pbft's policy is fixed per instance; a
 //!   `Pbft::reconfigure(policy)` at a stable checkpoint would allow in-place
