@@ -12,11 +12,17 @@
 //! | [`sim`] | `dwcp-sim` | deterministic discrete-event simulator, adversaries, invariants |
 //! | [`pbft`] | `dwcp-pbft` | the PBFT (Castro–Liskov) baseline engine |
 //! | [`probft`] | `dwcp-probft` | ProBFT: VRF-sampled probabilistic quorums, O(n√n) messages |
+//! | [`aggregation`] | `dwcp-aggregation` | certificate schemes, vote collector, batching, compression, tree/gossip dissemination, linear PBFT |
+//! | [`reputation`] | `dwcp-reputation` | EigenTrust over committed observations, permanent marks from transferable evidence |
+//! | [`tpbft`] | `dwcp-tpbft` | T-PBFT: trust-weighted adaptive quorums and primary groups on dwcp-pbft |
 //! | [`nn`] | `dwcp-nn` | small dense neural networks on ndarray (for FL and MARL) |
 
+pub use dwcp_aggregation as aggregation;
 pub use dwcp_core as core;
 pub use dwcp_crypto as crypto;
 pub use dwcp_nn as nn;
 pub use dwcp_pbft as pbft;
 pub use dwcp_probft as probft;
+pub use dwcp_reputation as reputation;
 pub use dwcp_sim as sim;
+pub use dwcp_tpbft as tpbft;

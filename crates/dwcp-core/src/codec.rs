@@ -43,7 +43,9 @@ pub enum CodecError {
 impl fmt::Display for CodecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CodecError::TooLarge { len, limit } => write!(f, "message of {len} bytes exceeds limit {limit}"),
+            CodecError::TooLarge { len, limit } => {
+                write!(f, "message of {len} bytes exceeds limit {limit}")
+            }
             CodecError::Malformed(e) => write!(f, "malformed message: {e}"),
             CodecError::TrailingBytes(n) => write!(f, "{n} trailing bytes after message"),
         }
@@ -96,10 +98,13 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
 pub fn decode_bounded<T: DeserializeOwned>(bytes: &[u8], limit: usize) -> Result<T, CodecError> {
     let limit = limit.min(MAX_MESSAGE_SIZE);
     if bytes.len() > limit {
-        return Err(CodecError::TooLarge { len: bytes.len(), limit });
+        return Err(CodecError::TooLarge {
+            len: bytes.len(),
+            limit,
+        });
     }
-    let (value, used) =
-        bincode::serde::decode_from_slice(bytes, config()).map_err(|e| CodecError::Malformed(e.to_string()))?;
+    let (value, used) = bincode::serde::decode_from_slice(bytes, config())
+        .map_err(|e| CodecError::Malformed(e.to_string()))?;
     if used != bytes.len() {
         return Err(CodecError::TrailingBytes(bytes.len() - used));
     }
@@ -165,13 +170,21 @@ mod tests {
 
     #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
     enum Sample {
-        Vote { from: NodeId, at: Time, digest: Digest },
+        Vote {
+            from: NodeId,
+            at: Time,
+            digest: Digest,
+        },
         Batch(Vec<Vec<u8>>),
     }
 
     fn samples() -> Vec<Sample> {
         vec![
-            Sample::Vote { from: NodeId(3), at: Time::from_millis(5), digest: Digest::of(b"x") },
+            Sample::Vote {
+                from: NodeId(3),
+                at: Time::from_millis(5),
+                digest: Digest::of(b"x"),
+            },
             Sample::Batch(vec![b"tx1".to_vec(), vec![0u8; 300]]),
         ]
     }
@@ -190,17 +203,26 @@ mod tests {
         // Changing this hash means changing the wire format: bump the
         // protocol version and say so in the changelog.
         let enc: Vec<Vec<u8>> = samples().iter().map(encode).collect();
-        assert_eq!(golden_hash(&enc), "5a24193e194f3c96a1195f838b90dda111478b18791486714ed25304e634ae12");
+        assert_eq!(
+            golden_hash(&enc),
+            "5a24193e194f3c96a1195f838b90dda111478b18791486714ed25304e634ae12"
+        );
     }
 
     #[test]
     fn rejects_oversized_and_trailing_and_truncated() {
         let bytes = encode(&samples()[1]);
-        assert!(matches!(decode::<Sample>(&bytes[..bytes.len() - 1]), Err(CodecError::Malformed(_))));
+        assert!(matches!(
+            decode::<Sample>(&bytes[..bytes.len() - 1]),
+            Err(CodecError::Malformed(_))
+        ));
         let mut extra = bytes.clone();
         extra.push(0);
         assert_eq!(decode::<Sample>(&extra), Err(CodecError::TrailingBytes(1)));
-        assert!(matches!(decode_bounded::<Sample>(&bytes, 10), Err(CodecError::TooLarge { .. })));
+        assert!(matches!(
+            decode_bounded::<Sample>(&bytes, 10),
+            Err(CodecError::TooLarge { .. })
+        ));
     }
 
     #[test]

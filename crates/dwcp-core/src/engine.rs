@@ -34,7 +34,10 @@ impl Target {
         match self {
             Target::One(to) if to.index() < n => f(*to),
             Target::One(_) => {}
-            Target::Many(list) => list.iter().filter(|to| to.index() < n).for_each(|to| f(*to)),
+            Target::Many(list) => list
+                .iter()
+                .filter(|to| to.index() < n)
+                .for_each(|to| f(*to)),
             Target::AllBut(except) => NodeId::all(n).filter(|id| !except.contains(id)).for_each(f),
         }
     }
@@ -99,8 +102,7 @@ pub enum Output<M, R, V> {
 }
 
 /// The output type of engine `E`.
-pub type OutputOf<E> =
-    Output<<E as Engine>::Message, <E as Engine>::Record, <E as Engine>::Value>;
+pub type OutputOf<E> = Output<<E as Engine>::Message, <E as Engine>::Record, <E as Engine>::Value>;
 
 /// A sans-IO protocol state machine. See the crate docs for how to drive one.
 ///
@@ -153,7 +155,10 @@ mod tests {
         let mut seen = vec![];
         Target::all_but(NodeId(1)).for_each(4, |id| seen.push(id.0));
         assert_eq!(seen, vec![0, 2, 3]);
-        assert_eq!(Target::many(vec![NodeId(3), NodeId(1), NodeId(3), NodeId(9)]).count(4), 2);
+        assert_eq!(
+            Target::many(vec![NodeId(3), NodeId(1), NodeId(3), NodeId(9)]).count(4),
+            2
+        );
         assert_eq!(Target::One(NodeId(7)).count(4), 0);
     }
 }

@@ -5,7 +5,9 @@ use std::fmt;
 ///
 /// Engines map indices to public keys through their configuration; the
 /// transport is expected to authenticate which `NodeId` a message came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 pub struct NodeId(pub u32);
 
 impl NodeId {

@@ -42,8 +42,12 @@ impl fmt::Display for QuorumError {
             QuorumError::TooManyFaults { n, f: faults } => {
                 write!(f, "{faults} faulty out of {n} violates n > 3f")
             }
-            QuorumError::UnsafeThreshold => write!(f, "two quorums may intersect only in faulty weight"),
-            QuorumError::UnliveThreshold => write!(f, "honest weight alone cannot reach the quorum"),
+            QuorumError::UnsafeThreshold => {
+                write!(f, "two quorums may intersect only in faulty weight")
+            }
+            QuorumError::UnliveThreshold => {
+                write!(f, "honest weight alone cannot reach the quorum")
+            }
         }
     }
 }
@@ -65,7 +69,10 @@ impl Committee {
             return Err(QuorumError::Empty);
         }
         if n < 3 * f + 1 {
-            return Err(QuorumError::TooManyFaults { n: n as u64, f: f as u64 });
+            return Err(QuorumError::TooManyFaults {
+                n: n as u64,
+                f: f as u64,
+            });
         }
         Ok(Committee { n, f })
     }
@@ -109,13 +116,20 @@ impl WeightedCommittee {
         let total = checked_total(&weights)?;
         let threshold = (total + faulty) / 2 + 1;
         Self::with_threshold(weights, faulty, threshold).map_err(|e| match e {
-            QuorumError::UnliveThreshold => QuorumError::TooManyFaults { n: total, f: faulty },
+            QuorumError::UnliveThreshold => QuorumError::TooManyFaults {
+                n: total,
+                f: faulty,
+            },
             other => other,
         })
     }
 
     /// Weights, faulty-weight bound and an explicit threshold, checked.
-    pub fn with_threshold(weights: Vec<u64>, faulty: u64, threshold: u64) -> Result<WeightedCommittee, QuorumError> {
+    pub fn with_threshold(
+        weights: Vec<u64>,
+        faulty: u64,
+        threshold: u64,
+    ) -> Result<WeightedCommittee, QuorumError> {
         let total = checked_total(&weights)?;
         if (2 * threshold as u128) <= total as u128 + faulty as u128 {
             return Err(QuorumError::UnsafeThreshold);
@@ -123,7 +137,12 @@ impl WeightedCommittee {
         if threshold > total.saturating_sub(faulty) {
             return Err(QuorumError::UnliveThreshold);
         }
-        Ok(WeightedCommittee { weights, total, faulty, threshold })
+        Ok(WeightedCommittee {
+            weights,
+            total,
+            faulty,
+            threshold,
+        })
     }
 
     /// Number of replicas.
@@ -166,7 +185,10 @@ impl WeightedCommittee {
 }
 
 fn checked_total(weights: &[u64]) -> Result<u64, QuorumError> {
-    let total = weights.iter().try_fold(0u64, |a, w| a.checked_add(*w)).ok_or(QuorumError::Empty)?;
+    let total = weights
+        .iter()
+        .try_fold(0u64, |a, w| a.checked_add(*w))
+        .ok_or(QuorumError::Empty)?;
     if total == 0 || total > u64::MAX / 4 {
         return Err(QuorumError::Empty);
     }
@@ -180,7 +202,15 @@ mod tests {
 
     #[test]
     fn classic_sizes() {
-        for (n, f, q) in [(1, 0, 1), (4, 1, 3), (5, 1, 4), (6, 1, 4), (7, 2, 5), (10, 3, 7), (100, 33, 67)] {
+        for (n, f, q) in [
+            (1, 0, 1),
+            (4, 1, 3),
+            (5, 1, 4),
+            (6, 1, 4),
+            (7, 2, 5),
+            (10, 3, 7),
+            (100, 33, 67),
+        ] {
             let c = Committee::new(n).unwrap();
             assert_eq!((c.f(), c.quorum()), (f, q), "n={n}");
         }
@@ -199,8 +229,14 @@ mod tests {
 
     #[test]
     fn bad_thresholds_are_refused() {
-        assert_eq!(WeightedCommittee::with_threshold(vec![1; 4], 1, 2), Err(QuorumError::UnsafeThreshold));
-        assert_eq!(WeightedCommittee::with_threshold(vec![1; 4], 1, 4), Err(QuorumError::UnliveThreshold));
+        assert_eq!(
+            WeightedCommittee::with_threshold(vec![1; 4], 1, 2),
+            Err(QuorumError::UnsafeThreshold)
+        );
+        assert_eq!(
+            WeightedCommittee::with_threshold(vec![1; 4], 1, 4),
+            Err(QuorumError::UnliveThreshold)
+        );
         assert!(WeightedCommittee::new(vec![10, 1, 1], 10).is_err());
     }
 

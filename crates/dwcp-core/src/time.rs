@@ -8,7 +8,9 @@ use std::ops::{Add, AddAssign, Sub};
 ///
 /// Engines never read a clock: every input carries `now`, and engines compare
 /// `Time`s only with each other, so any monotone source works.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 pub struct Time(pub u64);
 
 impl Time {
@@ -84,9 +86,15 @@ mod tests {
 
     #[test]
     fn arithmetic_saturates() {
-        assert_eq!(Time::from_millis(1) + Duration::from_millis(2), Time::from_millis(3));
+        assert_eq!(
+            Time::from_millis(1) + Duration::from_millis(2),
+            Time::from_millis(3)
+        );
         assert_eq!(Time::MAX + Duration::from_secs(1), Time::MAX);
         assert_eq!(Time::from_secs(1) - Time::from_secs(2), Duration::ZERO);
-        assert_eq!(Time::from_secs(3) - Time::from_secs(1), Duration::from_secs(2));
+        assert_eq!(
+            Time::from_secs(3) - Time::from_secs(1),
+            Duration::from_secs(2)
+        );
     }
 }

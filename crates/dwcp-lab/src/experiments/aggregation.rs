@@ -5,15 +5,18 @@
 use super::Ctx;
 use super::pbft_messages::{self, network};
 use crate::report::{Claim, ExperimentResult, Op, Plot};
-use crate::stats::loglog_slope;
 use dwcp_aggregation::linear::{self, LinearConfig, Voting};
 use dwcp_aggregation::scheme::MultiSigCert;
 use dwcp_core::{Digest, Duration, Engine, NodeId, Time, codec};
 use dwcp_crypto::{AggKeyring, AggregateCert, Certificate, Keyring, SignerSet, ThresholdSetup};
 use dwcp_pbft::harness::{self, CryptoMode};
 use dwcp_pbft::{PbftConfig, Request, VoteCertificate, VotePhase};
+use dwcp_sim::analysis::loglog_slope;
 use dwcp_sim::{SimConfig, Simulation, Stats};
 use serde_json::{Value, json};
+
+/// One size's figures as measured side by side (see the row fields for the order).
+type SidePoint = (usize, f64, f64, f64, f64, f64, f64, f64);
 
 /// One protocol step in the simulator: the fixed 10 ms one-way latency
 /// plus the 1 ms fsync that precedes every vote or certificate send.
@@ -220,7 +223,7 @@ pub fn run(ctx: &Ctx) -> ExperimentResult {
     };
     let latency_count = if ctx.quick { 2 } else { 5 };
     let mut rows = vec![];
-    let mut pts: Vec<(usize, f64, f64, f64, f64, f64, f64, f64)> = vec![];
+    let mut pts: Vec<SidePoint> = vec![];
     for &(n, real, decisions) in sizes {
         let base = pbft_messages::measure(n, decisions, ctx.seed, real);
         let lin = measure_linear(n, decisions, ctx.seed, real, Voting::Linear);
@@ -382,7 +385,7 @@ pub fn run(ctx: &Ctx) -> ExperimentResult {
             format!("PBFT {b:.1} vs linear {l:.1} messages/request"),
         ));
     }
-    let series = |f: fn(&(usize, f64, f64, f64, f64, f64, f64, f64)) -> f64| -> Vec<(f64, f64)> {
+    let series = |f: fn(&SidePoint) -> f64| -> Vec<(f64, f64)> {
         pts.iter().map(|p| (p.0 as f64, f(p))).collect()
     };
     ExperimentResult {

@@ -2,9 +2,11 @@
 
 use crate::report::ExperimentResult;
 
+mod aggregation;
 mod pbft_messages;
 mod probft;
 mod sim_throughput;
+mod tpbft;
 
 /// What every experiment receives.
 pub struct Ctx {
@@ -45,6 +47,26 @@ pub const ALL: &[Experiment] = &[
         name: "probft-safety",
         about: "seeded single-decision instances with an equivocating leader and f colluders aiming votes",
         run: probft::run_safety,
+    },
+    Experiment {
+        name: "tpbft-throughput",
+        about: "T-PBFT vs PBFT: decisions/s, view changes, messages, latency; no faults, silent primaries, equivocators",
+        run: tpbft::run_throughput,
+    },
+    Experiment {
+        name: "reputation-detection",
+        about: "epochs until each Byzantine behaviour loses group membership; honest false positives under loss",
+        run: tpbft::run_detection,
+    },
+    Experiment {
+        name: "aggregation-messages",
+        about: "all-to-all PBFT vs the collector-based linear mode: messages, bytes, latency per decision",
+        run: aggregation::run,
+    },
+    Experiment {
+        name: "aggregation-dissemination",
+        about: "tree (with and without acks) and gossip broadcast: delivery ratio and hops under loss and crashes",
+        run: aggregation::run_dissemination,
     },
 ];
 
