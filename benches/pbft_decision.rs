@@ -29,14 +29,7 @@ fn cluster(n: usize) -> Vec<Pbft> {
 /// Submits request `id` and runs every replica to quiescence; returns deliveries.
 fn decide(nodes: &mut [Pbft], id: u64) -> usize {
     let n = nodes.len();
-    nodes[0].handle_request(
-        Time::ZERO,
-        Request {
-            client: 1,
-            id,
-            payload: id.to_le_bytes().to_vec(),
-        },
-    );
+    nodes[0].handle_request(Time::ZERO, Request::new(1, id, id.to_le_bytes().to_vec()));
     let (mut wire, mut delivered) = (Vec::new(), 0);
     loop {
         for (i, node) in nodes.iter_mut().enumerate() {

@@ -20,14 +20,7 @@ fn main() {
             .expect("valid config")
         })
         .collect();
-    nodes[0].handle_request(
-        Time::ZERO,
-        Request {
-            client: 1,
-            id: 1,
-            payload: b"hello".to_vec(),
-        },
-    );
+    nodes[0].handle_request(Time::ZERO, Request::new(1, 1, b"hello".to_vec()));
     let mut wire = vec![]; // (to, from, message): your network goes here
     loop {
         for (i, node) in nodes.iter_mut().enumerate() {

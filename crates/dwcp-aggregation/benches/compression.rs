@@ -32,7 +32,7 @@ fn json_batch(count: usize, seed: u64) -> Vec<u8> {
                 1 + r.next_u32() % 50,
                 hex(&mut r, 64)
             );
-            Request { client: i % 64, id: i, payload: payload.into_bytes() }
+            Request { client: i % 64, id: i, payload: payload.into_bytes(), auth: None }
         })
         .collect();
     codec::encode(&reqs)
@@ -50,6 +50,7 @@ fn random_batch(count: usize, seed: u64) -> Vec<u8> {
                 client: i % 64,
                 id: i,
                 payload: p,
+                auth: None,
             }
         })
         .collect();

@@ -82,6 +82,38 @@ impl fmt::Debug for Signature {
     }
 }
 
+impl Signature {
+    /// A canonical byte form, for ordering and hashing (sr25519: the 64
+    /// signature bytes; mock: a marker byte and the 16 mock bytes).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            Signature::Sr25519(s) => s.to_bytes().to_vec(),
+            #[cfg(feature = "insecure-mock-crypto")]
+            Signature::InsecureMock(s) => [&[0xff][..], &s.0[..]].concat(),
+        }
+    }
+}
+
+/// Signatures order by [`Signature::to_bytes`], so that values carrying them
+/// can live in ordered collections (never a security property).
+impl Ord for Signature {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.to_bytes().cmp(&other.to_bytes())
+    }
+}
+
+impl PartialOrd for Signature {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl std::hash::Hash for Signature {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.to_bytes().hash(state);
+    }
+}
+
 impl SecretKey {
     /// An sr25519 key from a 32-byte seed (a schnorrkel "mini secret key",
     /// expanded in Ed25519 mode as Polkadot does).

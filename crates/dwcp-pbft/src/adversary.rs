@@ -159,11 +159,13 @@ mod tests {
                 client: 1,
                 id: 1,
                 payload: vec![],
+                auth: None,
             },
             Request {
                 client: 1,
                 id: 2,
                 payload: vec![],
+                auth: None,
             },
         ];
         let pp = Message::pre_prepare(0, 1, batch, &keys.secrets[0], NodeId(0));
@@ -221,6 +223,7 @@ mod tests {
             client: 1,
             id: 1,
             payload: vec![],
+            auth: None,
         });
         assert_ne!(req.equivocate(&mut rng), Some(req.clone()));
         assert!(req.corrupt_signature().is_none());

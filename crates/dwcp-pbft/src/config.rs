@@ -52,6 +52,12 @@ pub struct PbftConfig {
     pub catch_up_retention: u64,
     /// Committed batches per catch-up message.
     pub catch_up_batch: usize,
+    /// Client public keys indexed by client id. When set, only requests
+    /// signed by their client ([`crate::Request::signed`]) are accepted; when
+    /// `None`, requests are not authenticated and a Byzantine replica could
+    /// order requests no client issued (use only with trusted clients and
+    /// replicas, e.g. in benchmarks).
+    pub clients: Option<Vec<dwcp_crypto::PublicKey>>,
 }
 
 /// Why a configuration was refused.
@@ -108,6 +114,7 @@ impl PbftConfig {
             max_views_ahead: 1_000,
             buffer_per_peer: 512,
             max_pending: 100_000,
+            clients: None,
             catch_up_retention: 4_096,
             catch_up_batch: 32,
         };

@@ -90,6 +90,7 @@ fn digest_pick(b: &mut Bytes<'_>) -> (Digest, Vec<Request>) {
             client: b.small(2),
             id: i,
             payload: vec![],
+            auth: None,
         })
         .collect();
     (batch_digest(&batch), batch)
@@ -125,6 +126,7 @@ pub fn fuzz_engine(data: &[u8]) {
                     client: b.small(3),
                     id: b.small(6),
                     payload: vec![],
+                    auth: None,
                 },
             ),
             2 => {
@@ -257,6 +259,7 @@ mod tests {
             client: 1,
             id: 2,
             payload: vec![3],
+            auth: None,
         }];
         let pp = Signed::sign(pp_body(0, 1, &batch), &keys.secrets[0]);
         fuzz_decode(&codec::encode(&Message::PrePrepare {

@@ -19,6 +19,7 @@ use crate::replica::Pbft;
 use dwcp_core::{Duration, Engine, NodeId, Time, rng};
 use dwcp_crypto::Keyring;
 use dwcp_sim::{NetworkConfig, SimConfig, Simulation, Violation};
+use std::sync::OnceLock;
 
 /// Which signatures the cluster uses.
 #[derive(Clone, Debug)]
@@ -81,6 +82,12 @@ pub fn cluster_with_policy<P: Policy + 'static>(
         config.n, sim.n,
         "replica and simulator configurations disagree on n"
     );
+    // Harness clusters authenticate the standard workload's clients unless
+    // the caller chose otherwise.
+    let mut config = config;
+    if config.clients.is_none() {
+        config.clients = Some(client_keys().publics.clone());
+    }
     let seed = sim.seed;
     let keys = crypto.keyring(config.n, seed);
     assert_eq!(keys.len(), config.n, "keyring size");
@@ -98,14 +105,25 @@ pub fn cluster_with_policy<P: Policy + 'static>(
     })
 }
 
+/// Number of clients in the standard workload.
+pub const CLIENTS: usize = 8;
+
+/// The standard workload's client keys (sr25519, fixed seed), built once.
+pub fn client_keys() -> &'static Keyring {
+    static KEYS: OnceLock<Keyring> = OnceLock::new();
+    KEYS.get_or_init(|| Keyring::sr25519(CLIENTS, 0xC11E_475))
+}
+
 /// The `i`-th request of the standard workload: client `i % 8`, id `i`,
-/// an 8-byte payload.
+/// an 8-byte payload, signed by its client's key from [`client_keys`].
 pub fn request(i: u64) -> Request {
-    Request {
-        client: i % 8,
-        id: i,
-        payload: i.to_le_bytes().to_vec(),
-    }
+    let client = i % CLIENTS as u64;
+    Request::signed(
+        client,
+        i,
+        i.to_le_bytes().to_vec(),
+        &client_keys().secrets[client as usize],
+    )
 }
 
 /// Submits `count` standard requests, one every `interval` from `start`,

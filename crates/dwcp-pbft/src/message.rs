@@ -18,8 +18,17 @@ use serde::{Deserialize, Serialize};
 /// The signing context (domain separator) of every PBFT signature.
 pub const SIGNING_CONTEXT: &[u8] = b"dwcp-pbft";
 
+/// The signing context of client signatures on requests.
+pub const CLIENT_CONTEXT: &[u8] = b"dwcp-pbft-client";
+
 /// A client request: the unit of the total order. Deduplicated by
 /// `(client, id)`: a request is delivered at most once per replica.
+///
+/// When the configuration lists client keys ([`crate::PbftConfig::clients`]),
+/// every request must carry its client's signature ([`Request::signed`]):
+/// replicas drop unsigned or forged requests, and a pre-prepare containing
+/// one is evidence against the primary, so no replica can inject requests a
+/// client never issued.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Request {
     /// The client that issued it.
@@ -28,12 +37,47 @@ pub struct Request {
     pub id: u64,
     /// Opaque application data.
     pub payload: Vec<u8>,
+    /// The client's signature over `(client, id, payload)`, if any.
+    pub auth: Option<Signature>,
 }
 
 impl Request {
+    /// An unsigned request (accepted only when the configuration lists no
+    /// client keys).
+    pub fn new(client: u64, id: u64, payload: Vec<u8>) -> Request {
+        Request {
+            client,
+            id,
+            payload,
+            auth: None,
+        }
+    }
+
+    /// A request signed by its client's key.
+    pub fn signed(client: u64, id: u64, payload: Vec<u8>, key: &SecretKey) -> Request {
+        let mut r = Request::new(client, id, payload);
+        r.auth = Some(key.sign(CLIENT_CONTEXT, &r.signing_bytes()));
+        r
+    }
+
     /// The deduplication key `(client, id)`.
     pub fn key(&self) -> (u64, u64) {
         (self.client, self.id)
+    }
+
+    /// The bytes a client signs: `bincode((client, id, payload))`.
+    pub fn signing_bytes(&self) -> Vec<u8> {
+        codec::encode(&(self.client, self.id, &self.payload))
+    }
+
+    /// Whether the request carries a valid signature of client
+    /// `clients[client]` (an unknown client never verifies).
+    pub fn verify(&self, clients: &[dwcp_crypto::PublicKey]) -> bool {
+        let Some(sig) = &self.auth else { return false };
+        usize::try_from(self.client)
+            .ok()
+            .and_then(|c| clients.get(c))
+            .is_some_and(|pk| pk.verify(CLIENT_CONTEXT, &self.signing_bytes(), sig))
     }
 }
 
@@ -394,6 +438,38 @@ pub fn corrupt_signature(sig: &Signature) -> Signature {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn client_signatures_bind_every_field() {
+        let clients = dwcp_crypto::Keyring::sr25519(2, 9);
+        let r = Request::signed(1, 5, b"pay".to_vec(), &clients.secrets[1]);
+        assert!(r.verify(&clients.publics));
+        assert!(!Request::new(1, 5, b"pay".to_vec()).verify(&clients.publics));
+        for forged in [
+            Request {
+                client: 0,
+                ..r.clone()
+            },
+            Request { id: 6, ..r.clone() },
+            Request {
+                payload: b"pay!".to_vec(),
+                ..r.clone()
+            },
+        ] {
+            assert!(!forged.verify(&clients.publics), "{forged:?}");
+        }
+        assert!(
+            !Request {
+                client: 9,
+                ..r.clone()
+            }
+            .verify(&clients.publics)
+        );
+        assert!(
+            !Request::signed(1, 5, b"pay".to_vec(), &clients.secrets[0]).verify(&clients.publics)
+        );
+    }
+
     use super::*;
     use dwcp_crypto::Keyring;
 

@@ -107,6 +107,10 @@ impl<P: Policy> Pbft<P> {
                 Fault::Protocol("pre-prepare batch does not match its digest"),
             );
         }
+        if !batch.iter().all(|r| self.request_ok(r)) {
+            // A request no client signed: the primary made it up.
+            return self.evidence(from, Fault::InvalidSignature);
+        }
         let (view, seq, digest) = (b.view, b.seq, b.digest);
         let slot = self.log.slot(seq);
         if let Some((first, _)) = &slot.pre_prepare {

@@ -261,6 +261,9 @@ impl<P: Policy> Pbft<P> {
             return;
         }
         match msg {
+            Message::Request(req) if !self.request_ok(&req) => {
+                self.evidence(from, Fault::InvalidSignature)
+            }
             Message::Request(req) => self.on_request(now, req, false),
             Message::PrePrepare { pre_prepare, batch } => {
                 self.on_pre_prepare(now, from, pre_prepare, batch)
@@ -273,6 +276,15 @@ impl<P: Policy> Pbft<P> {
             Message::Status(s) => self.on_status(now, from, s),
             Message::CatchUp(c) => self.on_catch_up(now, from, c),
         }
+    }
+
+    /// Whether a request is acceptable: signed by its client when the
+    /// configuration lists client keys.
+    pub(crate) fn request_ok(&self, req: &Request) -> bool {
+        self.cfg
+            .clients
+            .as_ref()
+            .is_none_or(|keys| req.verify(keys))
     }
 
     /// A request from a client (`local`) or forwarded by a peer.
@@ -348,7 +360,9 @@ impl<P: Policy> Engine for Pbft<P> {
     }
 
     fn handle_request(&mut self, now: Time, req: Request) {
-        self.on_request(now, req, true);
+        if self.request_ok(&req) {
+            self.on_request(now, req, true);
+        }
     }
 
     fn handle_timeout(&mut self, now: Time) {

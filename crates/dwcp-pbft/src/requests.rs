@@ -146,6 +146,7 @@ mod tests {
             client: c,
             id: i,
             payload: vec![i as u8],
+            auth: None,
         }
     }
 

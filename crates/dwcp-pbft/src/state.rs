@@ -99,6 +99,7 @@ mod tests {
             client: c,
             id: i,
             payload: vec![],
+            auth: None,
         }
     }
 

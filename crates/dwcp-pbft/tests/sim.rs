@@ -9,8 +9,8 @@ use dwcp_core::{Digest, Duration, Fault, NodeId, Time};
 use dwcp_crypto::Keyring;
 use dwcp_pbft::adversary::Equivocator;
 use dwcp_pbft::harness::{self, CryptoMode};
-use dwcp_pbft::{Pbft, PbftConfig, Record};
-use dwcp_sim::adversary::{InvalidSignature, Silent};
+use dwcp_pbft::{Message, Pbft, PbftConfig, Record};
+use dwcp_sim::adversary::{Flood, InvalidSignature, Silent};
 use dwcp_sim::{FaultEvent, NetworkConfig, Partition, SimConfig, Simulation};
 use std::collections::BTreeMap;
 
@@ -328,4 +328,35 @@ fn n100_f_byzantine_mock_signatures() {
     let good: Vec<NodeId> = NodeId::all(n).filter(|id| !byz.contains(id)).collect();
     load(&mut s, &good, 100, Time::ZERO, MS(1));
     live(&mut s, 100, Time::from_secs(10));
+}
+
+/// Byzantine replicas (the primary included) flood peers with mutated
+/// copies of what they send: forged client requests among them. Clients
+/// sign their requests, so nothing a client never issued is ever ordered
+/// (validity), and the forgers are accused.
+#[test]
+fn forged_client_requests_are_never_ordered() {
+    for (n, seed) in [(4, 41), (7, 42)] {
+        let f = (n - 1) / 3;
+        let (mut s, _) = sim(n, seed, NetworkConfig::default());
+        let byz: Vec<NodeId> = NodeId::all(f).collect();
+        for b in &byz {
+            s.make_byzantine(
+                *b,
+                Flood::<Message>::new(Time::ZERO, MS(5), 8).with_mutation(),
+            );
+        }
+        let good: Vec<NodeId> = NodeId::all(n).filter(|id| !byz.contains(id)).collect();
+        load(&mut s, &good, 30, Time::ZERO, MS(2));
+        live(&mut s, 30, Time::from_secs(30));
+        let accused: Vec<NodeId> = s
+            .evidence()
+            .iter()
+            .filter(|(_, r, e)| s.is_honest(*r) && e.fault == Fault::InvalidSignature)
+            .map(|(_, _, e)| e.culprit)
+            .collect();
+        for b in &byz {
+            assert!(accused.contains(b), "n={n}: no evidence against {b}");
+        }
+    }
 }

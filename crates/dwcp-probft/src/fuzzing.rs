@@ -93,6 +93,7 @@ fn request(c: &mut Cursor<'_>) -> Request {
         client: c.below(3),
         id: c.below(8),
         payload: vec![c.byte()],
+        auth: None,
     }
 }
 
@@ -264,6 +265,7 @@ mod tests {
                 client: 1,
                 id: 2,
                 payload: vec![3],
+                auth: None,
             }],
             NodeId(0),
             &k.secrets[0],

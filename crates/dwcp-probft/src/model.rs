@@ -111,6 +111,7 @@ fn request(tag: u64) -> Request {
         client: u64::MAX,
         id: tag,
         payload: tag.to_le_bytes().to_vec(),
+        auth: None,
     }
 }
 

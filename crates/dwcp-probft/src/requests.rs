@@ -129,11 +129,7 @@ mod tests {
     use super::*;
 
     fn req(id: u64) -> Request {
-        Request {
-            client: 7,
-            id,
-            payload: vec![id as u8],
-        }
+        Request::new(7, id, vec![id as u8])
     }
 
     #[test]

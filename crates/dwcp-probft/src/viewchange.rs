@@ -519,6 +519,7 @@ mod tests {
             client: 1,
             id: i,
             payload: vec![i as u8],
+            auth: None,
         }
     }
 

@@ -135,6 +135,7 @@ pub fn engine(data: &[u8]) {
                     client: (op >> 2) as u64 % 3,
                     id: steps,
                     payload: vec![op],
+                    auth: None,
                 },
             ),
             _ => {

@@ -106,6 +106,7 @@ pub(crate) fn req(i: u64) -> Request {
         client: 1,
         id: i,
         payload: vec![i as u8],
+        auth: None,
     }
 }
 

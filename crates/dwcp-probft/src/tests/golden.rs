@@ -14,6 +14,7 @@ fn golden_encodings() {
         client: 1,
         id: 2,
         payload: vec![3, 4],
+        auth: None,
     };
     let p = Proposal::new(1, 2, vec![req.clone()], NodeId(1), &k.secrets[1]);
     let vote = Signed::sign(
@@ -86,6 +87,6 @@ fn golden_encodings() {
     enc.push(encode(&Digest::of(b"x")));
     assert_eq!(
         golden_hash(&enc),
-        "56c266cbddee65bb4daca52389407cc65c1af56403d25aaab1b5095502824697"
+        "f223a7b51e03ddf3d68dd5491222c90b53dcc59b947c354bb241557580e2f6d1"
     );
 }

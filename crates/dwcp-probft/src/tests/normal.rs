@@ -60,6 +60,7 @@ fn req(i: u64) -> Request {
         client: 3,
         id: i,
         payload: vec![i as u8],
+        auth: None,
     }
 }
 
