@@ -111,7 +111,7 @@ pub const CLIENTS: usize = 8;
 /// The standard workload's client keys (sr25519, fixed seed), built once.
 pub fn client_keys() -> &'static Keyring {
     static KEYS: OnceLock<Keyring> = OnceLock::new();
-    KEYS.get_or_init(|| Keyring::sr25519(CLIENTS, 0xC11E_475))
+    KEYS.get_or_init(|| Keyring::sr25519(CLIENTS, 0x0C11_E475))
 }
 
 /// The `i`-th request of the standard workload: client `i % 8`, id `i`,
