@@ -57,7 +57,11 @@
 //!   stable checkpoint proof and the current new-view, all verifiable.
 //! - **Signatures and evidence.** Every statement is signed (context
 //!   [`SIGNING_CONTEXT`], one tag per statement type) and verified before it
-//!   counts; certificates are checked with batch verification.
+//!   counts; certificates are checked with batch verification. Clients sign
+//!   their requests ([`Request::signed`]); with client keys configured
+//!   ([`PbftConfig::clients`]) a forged or unsigned request is dropped with
+//!   evidence against whoever relayed or proposed it, so nothing a client
+//!   never issued is ordered.
 //! - **Bounded memory.** Slots exist only inside the window; at most one
 //!   vote per replica, phase and slot, one view-change per replica; early
 //!   messages wait in a bounded per-peer buffer; stale or far-future ones are
