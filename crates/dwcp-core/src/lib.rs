@@ -53,6 +53,7 @@
 
 pub mod codec;
 mod engine;
+pub mod fuzz;
 mod id;
 pub mod quorum;
 pub mod rng;

@@ -19,6 +19,7 @@ use crate::message::{
 use crate::persist::Record;
 use crate::replica::Pbft;
 use crate::state::genesis_state;
+use dwcp_core::fuzz::ByteCursor;
 use dwcp_core::{Digest, Duration, Engine, NodeId, Output, Time, codec, rng};
 use dwcp_crypto::Keyring;
 use std::collections::BTreeMap;
@@ -34,33 +35,6 @@ pub fn fuzz_decode(data: &[u8]) {
     if let Ok(rec) = codec::decode::<Record>(data) {
         let again = codec::decode::<Record>(&codec::encode(&rec));
         assert_eq!(again.as_ref(), Ok(&rec), "record re-encoding changed it");
-    }
-}
-
-/// A byte cursor that yields zeros once exhausted.
-struct Bytes<'a>(&'a [u8]);
-
-impl Bytes<'_> {
-    fn u8(&mut self) -> u8 {
-        match self.0.split_first() {
-            Some((b, rest)) => {
-                self.0 = rest;
-                *b
-            }
-            None => 0,
-        }
-    }
-    fn small(&mut self, n: u8) -> u64 {
-        u64::from(self.u8() % n.max(1))
-    }
-    fn take(&mut self, n: usize) -> &[u8] {
-        let n = n.min(self.0.len());
-        let (a, b) = self.0.split_at(n);
-        self.0 = b;
-        a
-    }
-    fn done(&self) -> bool {
-        self.0.is_empty()
     }
 }
 
@@ -84,10 +58,10 @@ fn fresh(keys: &Keyring) -> Pbft {
     .unwrap_or_else(|_| unreachable!("keys match"))
 }
 
-fn digest_pick(b: &mut Bytes<'_>) -> (Digest, Vec<Request>) {
-    let batch: Vec<Request> = (0..b.small(3))
+fn digest_pick(b: &mut ByteCursor<'_>) -> (Digest, Vec<Request>) {
+    let batch: Vec<Request> = (0..b.below(3))
         .map(|i| Request {
-            client: b.small(2),
+            client: b.below(2),
             id: i,
             payload: vec![],
             auth: None,
@@ -104,18 +78,18 @@ pub fn fuzz_engine(data: &[u8]) {
     let mut records: Vec<Record> = vec![];
     let mut signed: BTreeMap<(u64, u64, u8), Digest> = BTreeMap::new();
     let mut now = Time::ZERO;
-    let mut b = Bytes(data);
+    let mut b = ByteCursor::new(data);
     let mut steps = 0;
-    while !b.done() && steps < 64 {
+    while !b.is_empty() && steps < 64 {
         steps += 1;
-        let op = b.u8() % 10;
-        let from = NodeId(b.small(N as u8) as u32);
+        let op = b.byte() % 10;
+        let from = NodeId(b.below(N as u8) as u32);
         let key = &keys.secrets[from.index()];
-        let view = b.small(4);
-        let seq = b.small(8);
+        let view = b.below(4);
+        let seq = b.below(8);
         match op {
             0 => {
-                let len = b.u8() as usize * 4;
+                let len = b.byte() as usize * 4;
                 if let Ok(msg) = codec::decode::<Message>(b.take(len)) {
                     engine.handle_message(now, from, msg);
                 }
@@ -123,14 +97,14 @@ pub fn fuzz_engine(data: &[u8]) {
             1 => engine.handle_request(
                 now,
                 Request {
-                    client: b.small(3),
-                    id: b.small(6),
+                    client: b.below(3),
+                    id: b.below(6),
                     payload: vec![],
                     auth: None,
                 },
             ),
             2 => {
-                now += Duration::from_millis(b.u8() as u64 * 10);
+                now += Duration::from_millis(b.byte() as u64 * 10);
                 engine.handle_timeout(now);
             }
             3 => {
@@ -160,10 +134,10 @@ pub fn fuzz_engine(data: &[u8]) {
                 engine.handle_message(now, from, Message::vote(v, key));
             }
             6 => {
-                let state = if b.u8() % 2 == 0 {
+                let state = if b.byte().is_multiple_of(2) {
                     genesis_state()
                 } else {
-                    Digest::of(&[b.u8()])
+                    Digest::of(&[b.byte()])
                 };
                 let c = Checkpoint {
                     seq: seq * 2,
@@ -192,7 +166,7 @@ pub fn fuzz_engine(data: &[u8]) {
                 engine = e;
             }
             _ => {
-                let len = b.u8() as usize;
+                let len = b.byte() as usize;
                 let _ = codec::decode::<Message>(b.take(len));
             }
         }

@@ -18,6 +18,7 @@ use crate::persist::Record;
 use crate::replica::Probft;
 use crate::sample::{Draw, VRF_CONTEXT};
 use crate::verify::leader_of;
+use dwcp_core::fuzz::ByteCursor;
 use dwcp_core::{Digest, Duration, Engine, NodeId, Output, Time, codec, rng};
 use dwcp_crypto::Keyring;
 use std::collections::BTreeMap;
@@ -45,32 +46,6 @@ fn keys() -> &'static Keyring {
     KEYS.get_or_init(|| Keyring::sr25519(N, 0xf022))
 }
 
-/// A byte cursor that yields zeros once exhausted.
-struct Cursor<'a>(&'a [u8]);
-
-impl Cursor<'_> {
-    fn byte(&mut self) -> u8 {
-        match self.0.split_first() {
-            Some((b, rest)) => {
-                self.0 = rest;
-                *b
-            }
-            None => 0,
-        }
-    }
-    fn below(&mut self, n: u8) -> u64 {
-        u64::from(self.byte() % n.max(1))
-    }
-    fn take(&mut self, n: usize) -> &[u8] {
-        let (a, b) = self.0.split_at(n.min(self.0.len()));
-        self.0 = b;
-        a
-    }
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
 fn fresh() -> Probft {
     let k = keys();
     let mut cfg = ProbftConfig::new(N).unwrap_or_else(|_| unreachable!("n = 16 is valid"));
@@ -88,7 +63,7 @@ fn fresh() -> Probft {
     .unwrap_or_else(|_| unreachable!("matching keys"))
 }
 
-fn request(c: &mut Cursor<'_>) -> Request {
+fn request(c: &mut ByteCursor<'_>) -> Request {
     Request {
         client: c.below(3),
         id: c.below(8),
@@ -97,7 +72,7 @@ fn request(c: &mut Cursor<'_>) -> Request {
     }
 }
 
-fn batch(c: &mut Cursor<'_>) -> Vec<Request> {
+fn batch(c: &mut ByteCursor<'_>) -> Vec<Request> {
     let mut b: Vec<Request> = (0..c.below(3)).map(|_| request(c)).collect();
     b.sort();
     b.dedup_by_key(|r| r.key());
@@ -129,7 +104,7 @@ impl Signatures {
 /// Drives one replica with a script decoded from `data`; see the module docs.
 pub fn engine(data: &[u8]) {
     let k = keys();
-    let mut c = Cursor(data);
+    let mut c = ByteCursor::new(data);
     let mut replica = fresh();
     let mut records: Vec<Record> = Vec::new();
     let mut signed = Signatures::default();

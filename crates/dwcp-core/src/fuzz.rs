@@ -1,0 +1,57 @@
+//! A byte cursor for fuzz entry points that turn arbitrary bytes into a
+//! script of engine inputs.
+
+/// Reads choices from fuzzer-supplied bytes; yields zeros once exhausted, so
+/// every input is a valid script.
+#[derive(Clone, Debug)]
+pub struct ByteCursor<'a>(&'a [u8]);
+
+impl<'a> ByteCursor<'a> {
+    /// A cursor over `data`.
+    pub fn new(data: &'a [u8]) -> Self {
+        ByteCursor(data)
+    }
+
+    /// The next byte, or 0 when exhausted.
+    pub fn byte(&mut self) -> u8 {
+        match self.0.split_first() {
+            Some((b, rest)) => {
+                self.0 = rest;
+                *b
+            }
+            None => 0,
+        }
+    }
+
+    /// A number in `0..n` (`0` when `n` is zero).
+    pub fn below(&mut self, n: u8) -> u64 {
+        u64::from(self.byte() % n.max(1))
+    }
+
+    /// Up to `n` raw bytes.
+    pub fn take(&mut self, n: usize) -> &'a [u8] {
+        let (a, b) = self.0.split_at(n.min(self.0.len()));
+        self.0 = b;
+        a
+    }
+
+    /// Whether every byte has been read.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_then_yields_zeros() {
+        let mut c = ByteCursor::new(&[7, 200, 1, 2, 3]);
+        assert_eq!(c.byte(), 7);
+        assert_eq!(c.below(3), 200 % 3);
+        assert_eq!(c.take(5), &[1, 2, 3]);
+        assert!(c.is_empty());
+        assert_eq!((c.byte(), c.below(0), c.take(2).len()), (0, 0, 0));
+    }
+}
