@@ -23,17 +23,22 @@ use dwcp_core::{Digest, NodeId, Output, Target, Time};
 use dwcp_crypto::SecretKey;
 use dwcp_sim::{Adversary, AdversaryCtx, ByzantineMessage, OutputOf};
 
+/// A request with the same `(client, id)` as `r` but another payload: what
+/// a Byzantine replica relaying `r` would equivocate with (client signatures
+/// are kept, so it fails verification whenever clients are authenticated).
+pub fn conflicting_request(r: &Request, rng: &mut Rng) -> Request {
+    let mut payload = r.payload.clone();
+    payload.push((rng.next_u32() & 0xff) as u8);
+    Request {
+        payload,
+        ..r.clone()
+    }
+}
+
 impl ByzantineMessage for Message {
     fn equivocate(&self, rng: &mut Rng) -> Option<Self> {
         match self {
-            Message::Request(r) => {
-                let mut payload = r.payload.clone();
-                payload.push((rng.next_u32() & 0xff) as u8);
-                Some(Message::Request(Request {
-                    payload,
-                    ..r.clone()
-                }))
-            }
+            Message::Request(r) => Some(Message::Request(conflicting_request(r, rng))),
             _ => None,
         }
     }

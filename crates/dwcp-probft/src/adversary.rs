@@ -30,14 +30,9 @@ use std::collections::BTreeMap;
 impl ByzantineMessage for Message {
     fn equivocate(&self, rng: &mut Rng) -> Option<Self> {
         match self {
-            Message::Request(r) => {
-                let mut payload = r.payload.clone();
-                payload.push((rng.next_u32() & 0xff) as u8);
-                Some(Message::Request(Request {
-                    payload,
-                    ..r.clone()
-                }))
-            }
+            Message::Request(r) => Some(Message::Request(
+                dwcp_pbft::adversary::conflicting_request(r, rng),
+            )),
             _ => None,
         }
     }
