@@ -80,14 +80,21 @@ impl GroupSigner {
 
 /// Deals the primary group's keys for `election` (a trusted dealer seeded by
 /// `seed`, as in simulations; a deployment runs a DKG per epoch). With
-/// `mock`, dwcp-crypto's INSECURE mock shares are used.
+/// `mock` and the `insecure-mock-crypto` feature, dwcp-crypto's INSECURE
+/// mock shares are used (without the feature, real shares).
 pub fn deal(election: &Election, seed: u64, mock: bool) -> (GroupKey, Vec<GroupSigner>) {
     let members = election.primary_group.clone();
     let g = members.len().max(1);
     let t = (election.f + 1).clamp(1, g);
+    #[cfg(feature = "insecure-mock-crypto")]
     let setup = if mock {
         ThresholdSetup::insecure_mock(g, t, seed)
     } else {
+        ThresholdSetup::generate(g, t, seed)
+    };
+    #[cfg(not(feature = "insecure-mock-crypto"))]
+    let setup = {
+        let _ = mock;
         ThresholdSetup::generate(g, t, seed)
     };
     let signers = members

@@ -202,6 +202,17 @@ fn byzantine(cfg: &RunConfig, f: usize) -> Vec<NodeId> {
 
 /// Runs the epoch loop.
 ///
+/// Real sr25519 keys, or the insecure mock when asked for and the
+/// `insecure-mock-crypto` feature is on.
+fn keyring(n: usize, seed: u64, real: bool) -> Keyring {
+    #[cfg(feature = "insecure-mock-crypto")]
+    if !real {
+        return Keyring::insecure_mock(n, seed);
+    }
+    let _ = real;
+    Keyring::sr25519(n, seed)
+}
+
 /// # Panics
 /// If `n < 4` (a configuration error).
 pub fn run(cfg: &RunConfig) -> RunReport {
@@ -209,11 +220,7 @@ pub fn run(cfg: &RunConfig) -> RunReport {
     let params = ElectionParams::for_n(n);
     let f = params.f;
     assert!(f >= 1, "need n >= 4");
-    let keys = if cfg.real_crypto {
-        Keyring::sr25519(n, cfg.seed)
-    } else {
-        Keyring::insecure_mock(n, cfg.seed)
-    };
+    let keys = keyring(n, cfg.seed, cfg.real_crypto);
     let byz = byzantine(cfg, f);
     let observer = NodeId(n as u32 - 1);
     let mut ledger = Ledger::new(n, cfg.ledger.clone());

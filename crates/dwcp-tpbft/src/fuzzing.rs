@@ -99,7 +99,7 @@ pub fn engine(data: &[u8]) {
     let Ok(config) = PbftConfig::new(N) else {
         return;
     };
-    let keys = Keyring::insecure_mock(N, 7);
+    let keys = Keyring::sr25519(N, 7);
     let me = NodeId(1);
     let Ok(mut replica) = Pbft::with_policy(
         config,
