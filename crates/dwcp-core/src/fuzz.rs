@@ -1,5 +1,22 @@
-//! A byte cursor for fuzz entry points that turn arbitrary bytes into a
-//! script of engine inputs.
+//! Helpers for fuzz entry points: a round-trip check for decoders and a byte
+//! cursor for turning arbitrary bytes into a script of engine inputs.
+
+use crate::codec;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::fmt::Debug;
+
+/// Decodes untrusted `data` as a `T` with the bounded codec; whatever decodes
+/// must re-encode to bytes that decode to the same value (panics otherwise:
+/// that is the bug a fuzzer looks for). Returns the decoded value.
+pub fn decode_roundtrip<T: Serialize + DeserializeOwned + PartialEq + Debug>(
+    data: &[u8],
+) -> Option<T> {
+    let value = codec::decode::<T>(data).ok()?;
+    let again = codec::decode::<T>(&codec::encode(&value));
+    assert_eq!(again.as_ref(), Ok(&value), "re-encoding changed the value");
+    Some(value)
+}
 
 /// Reads choices from fuzzer-supplied bytes; yields zeros once exhausted, so
 /// every input is a valid script.
@@ -44,6 +61,16 @@ impl<'a> ByteCursor<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roundtrip_accepts_valid_and_ignores_garbage() {
+        let bytes = codec::encode(&(7u32, vec![1u8, 2]));
+        assert_eq!(
+            decode_roundtrip::<(u32, Vec<u8>)>(&bytes),
+            Some((7, vec![1, 2]))
+        );
+        assert_eq!(decode_roundtrip::<(u32, Vec<u8>)>(&[0xff; 3]), None);
+    }
 
     #[test]
     fn reads_then_yields_zeros() {
