@@ -30,6 +30,8 @@
 //!    [`Simulation::check_validity`]. Then heal, restart, and run the
 //!    **liveness phase** with [`Simulation::run_until_delivered`]. A failure
 //!    is a [`Violation`] whose `Display` starts with `SEED=…`; print it.
+//!    For throughput and latency under an open-loop transaction load, use
+//!    [`workload::run_load`] instead (it installs the load and runs).
 //! 7. **Read** the results: [`Simulation::stats`] (by message kind and by
 //!    node), [`Simulation::decisions`], [`Simulation::messages_per_decision`],
 //!    [`Simulation::delivered`], [`Simulation::persisted`],
@@ -134,6 +136,7 @@ mod sim;
 mod stats;
 pub mod toy;
 mod trace;
+pub mod workload;
 
 pub use adversary::{Adversary, AdversaryCtx, ByzantineMessage, OutputOf};
 pub use config::{AppLog, FaultEvent, SimConfig};

@@ -413,6 +413,15 @@ impl<E: Engine + 'static> Simulation<E> {
         self.nodes.get(node.index()).map_or(&[], |n| &n.log)
     }
 
+    /// When each of `node`'s delivered values took effect (ns of simulated
+    /// time; parallel to [`Simulation::delivered`]). A delivery that follows
+    /// a pending persist takes effect when that persist is durable.
+    pub fn delivered_at(&self, node: NodeId) -> &[u64] {
+        self.nodes
+            .get(node.index())
+            .map_or(&[], |n| &n.log_effective)
+    }
+
     /// Logs lost in crashes under [`AppLog::Volatile`], oldest first.
     pub fn archived_logs(&self) -> &[(NodeId, Vec<E::Value>)] {
         &self.archived
