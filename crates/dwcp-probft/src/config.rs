@@ -75,6 +75,15 @@ pub struct ProbftConfig {
     pub buffer_per_peer: usize,
     /// Requests waiting to be ordered; new ones are ignored beyond it.
     pub max_pending: usize,
+    /// Client public keys, indexed by client id. When set, every request
+    /// must carry its client's signature ([`Request::signed`]): unsigned or
+    /// forged requests from clients are dropped, a forwarded one is
+    /// evidence against the peer that forwarded it, and a proposal holding
+    /// one is evidence against the leader (it made the request up). `None`
+    /// orders requests no client issued: use it only with trusted clients.
+    ///
+    /// [`Request::signed`]: crate::Request::signed
+    pub clients: Option<Vec<dwcp_crypto::PublicKey>>,
 }
 
 /// Why a configuration was refused.
@@ -191,6 +200,7 @@ impl ProbftConfig {
             max_views_ahead: 1_000,
             buffer_per_peer: 256,
             max_pending: 100_000,
+            clients: None,
         };
         cfg.validate()?;
         Ok(cfg)

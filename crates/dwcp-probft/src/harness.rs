@@ -40,7 +40,9 @@ pub fn real_keys(n: usize, seed: u64) -> Keyring {
 /// If the default configuration refuses `n` (for example `n < 10`, where
 /// samples are the whole committee and the quorum too small).
 pub fn cluster(n: usize, seed: u64, keys: KeyFactory, net: NetworkConfig) -> Simulation<Probft> {
-    let config = ProbftConfig::new(n).unwrap_or_else(|e| panic!("n = {n}: {e}"));
+    let mut config = ProbftConfig::new(n).unwrap_or_else(|e| panic!("n = {n}: {e}"));
+    // The standard workload's requests are client-signed: authenticate them.
+    config.clients = Some(dwcp_pbft::harness::client_keys().publics.clone());
     cluster_with(
         config,
         SimConfig::new(n, seed).with_network(net),

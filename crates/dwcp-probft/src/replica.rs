@@ -205,6 +205,7 @@ impl Probft {
             quorum: self.quorum,
             max_batch: self.cfg.max_batch,
             max_certs: (self.cfg.history + self.cfg.window) as usize,
+            clients: self.cfg.clients.as_deref(),
         }
     }
 
@@ -221,6 +222,15 @@ impl Probft {
     pub(crate) fn deliver(&mut self, req: Request) {
         self.stats.delivered += 1;
         self.out.push_back(Output::Deliver(req));
+    }
+
+    /// Whether a request is acceptable: signed by its client when the
+    /// configuration lists client keys.
+    pub(crate) fn request_ok(&self, req: &Request) -> bool {
+        self.cfg
+            .clients
+            .as_ref()
+            .is_none_or(|keys| req.verify(keys))
     }
 
     pub(crate) fn evidence(&mut self, culprit: NodeId, fault: Fault) {
@@ -283,6 +293,9 @@ impl Probft {
             return;
         }
         match msg {
+            Message::Request(r) if !self.request_ok(&r) => {
+                self.evidence(from, Fault::InvalidSignature);
+            }
             Message::Request(r) => self.on_forwarded_request(r),
             Message::Propose(p) => self.on_propose(from, p),
             Message::Vote(v) => self.on_vote(from, v),
@@ -367,7 +380,9 @@ impl Engine for Probft {
 
     fn handle_request(&mut self, now: Time, req: Request) {
         self.now = self.now.max(now);
-        self.on_local_request(req);
+        if self.request_ok(&req) {
+            self.on_local_request(req);
+        }
         self.after();
     }
 

@@ -24,6 +24,8 @@ pub(crate) struct Params<'a> {
     pub quorum: usize,
     pub max_batch: usize,
     pub max_certs: usize,
+    /// Client keys, when requests must be client-signed.
+    pub clients: Option<&'a [PublicKey]>,
 }
 
 impl Params<'_> {
@@ -52,6 +54,13 @@ pub(crate) fn check_proposal(p: &Proposal, params: &Params<'_>) -> Result<(), Fa
         return Err(Fault::Protocol("batch does not match the proposal digest"));
     }
     if !p.header.verify(params.publics) {
+        return Err(Fault::InvalidSignature);
+    }
+    if params
+        .clients
+        .is_some_and(|clients| !p.batch.iter().all(|r| r.verify(clients)))
+    {
+        // A request its client did not sign: the leader made it up.
         return Err(Fault::InvalidSignature);
     }
     Ok(())

@@ -11,12 +11,12 @@
 
 use crate::adversary::{Equivocator, OutsideSample, WrongProof};
 use crate::harness;
-use crate::message::Phase;
+use crate::message::{Message, Phase};
 use crate::{Probft, ProbftConfig, Record};
 use dwcp_core::{Digest, Duration, Fault, NodeId, Time};
 use dwcp_crypto::Keyring;
-use dwcp_pbft::harness::{check, request};
-use dwcp_sim::adversary::{InvalidSignature, Silent};
+use dwcp_pbft::harness::{check, client_keys, request};
+use dwcp_sim::adversary::{Flood, InvalidSignature, Silent};
 use dwcp_sim::{FaultEvent, Gst, NetworkConfig, Partition, SimConfig, Simulation};
 use std::collections::BTreeMap;
 
@@ -32,7 +32,8 @@ fn keys(n: usize, seed: u64) -> Keyring {
 
 fn sim(n: usize, seed: u64, net: NetworkConfig) -> (Simulation<Probft>, Keyring) {
     let k = keys(n, seed);
-    let cfg = ProbftConfig::new(n).unwrap();
+    let mut cfg = ProbftConfig::new(n).unwrap();
+    cfg.clients = Some(client_keys().publics.clone());
     (
         harness::cluster_with(cfg, SimConfig::new(n, seed).with_network(net), k.clone()),
         k,
@@ -264,4 +265,32 @@ fn crash_restart_keeps_promises() {
                 .any(|r| matches!(r, Record::Vote(v) if v.body.phase == Phase::Commit))
         );
     }
+}
+
+/// Faulty replicas (the first leader among them) flood peers with mutated
+/// copies of what they send, forged client requests included. Clients sign
+/// their requests, so nothing a client never issued is ever ordered
+/// (validity, checked by dwcp-pbft's harness `check`) and the forgers are
+/// accused.
+#[test]
+fn forged_client_requests_are_never_ordered() {
+    let (n, seed) = (16, 61);
+    let f = (n - 1) / 3;
+    let (mut s, _) = sim(n, seed, NetworkConfig::default());
+    let byz: Vec<NodeId> = NodeId::all(f).collect();
+    for b in &byz {
+        s.make_byzantine(
+            *b,
+            Flood::<Message>::new(Time::ZERO, Duration::from_millis(5), 8).with_mutation(),
+        );
+    }
+    load(&mut s, 20);
+    s.run_until_delivered(20, AT(60_000))
+        .unwrap_or_else(|v| panic!("{v}"));
+    check_safety(&s);
+    let forgers = byz
+        .iter()
+        .filter(|b| accused(&s, **b, |f| *f == Fault::InvalidSignature))
+        .count();
+    assert!(forgers > 0, "SEED={seed} no forger accused");
 }

@@ -413,3 +413,51 @@ fn view_change_restore_resends_the_same_view_change() {
     });
     assert_eq!(resent, Some(first));
 }
+
+/// With client keys configured, a request its client did not sign is never
+/// ordered: a client's is dropped, a forwarded one accuses the forwarder, a
+/// proposal holding one accuses the leader and gets no vote.
+#[test]
+fn unsigned_requests_are_refused_when_clients_are_authenticated() {
+    let k = keys();
+    let clients = Keyring::sr25519(4, 5);
+    let authenticated = |id: NodeId| {
+        let mut r = replica(&k, id);
+        r.cfg.clients = Some(clients.publics.clone());
+        r
+    };
+    let signed = Request::signed(3, 1, vec![1], &clients.secrets[3]);
+    // A client's unsigned request: dropped, nothing forwarded.
+    let mut r = authenticated(ME);
+    r.handle_request(Time::ZERO, req(1));
+    assert!(drain(&mut r).is_empty());
+    // Its signed one is forwarded to the leader.
+    r.handle_request(Time::ZERO, signed.clone());
+    let out = drain(&mut r);
+    assert!(
+        out.iter()
+            .any(|o| matches!(o, Output::Send { msg: Message::Request(x), .. } if *x == signed)),
+        "{out:?}"
+    );
+    // A forwarded forgery accuses the forwarder.
+    let mut forged = signed.clone();
+    forged.payload = vec![9];
+    r.handle_message(Time::ZERO, NodeId(5), Message::Request(forged.clone()));
+    let ev = evidence(&drain(&mut r));
+    assert_eq!(ev.len(), 1);
+    assert_eq!(ev[0].culprit, NodeId(5));
+    assert_eq!(ev[0].fault, Fault::InvalidSignature);
+    // A proposal holding it accuses the leader and gets no prepare.
+    let p = Proposal::new(0, 0, vec![forged], NodeId(0), &k.secrets[0]);
+    r.handle_message(Time::ZERO, NodeId(0), Message::Propose(p));
+    let out = drain(&mut r);
+    assert!(sent_votes(&out, Phase::Prepare).is_empty(), "{out:?}");
+    let ev = evidence(&out);
+    assert_eq!(ev.len(), 1, "{out:?}");
+    assert_eq!(ev[0].culprit, NodeId(0));
+    // The same proposal with the signed request is voted for.
+    let p = Proposal::new(0, 0, vec![signed], NodeId(0), &k.secrets[0]);
+    let mut r = authenticated(ME);
+    r.handle_message(Time::ZERO, NodeId(0), Message::Propose(p));
+    assert_eq!(sent_votes(&drain(&mut r), Phase::Prepare).len(), 1);
+}
