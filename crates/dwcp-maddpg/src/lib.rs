@@ -1,0 +1,59 @@
+//! MADDPG (Lowe et al., NeurIPS 2017) and independent DDPG for cooperative
+//! multi-agent control, with a multi-agent environment trait, a port of the
+//! particle environment `simple_spread`, and `NodeAlloc`, a resource-allocation
+//! environment with heuristic baselines.
+//!
+//! # How to use this crate
+//!
+//! 1. **Pick an environment** implementing [`MultiAgentEnv`]: [`SimpleSpread`]
+//!    or [`NodeAlloc`] (or your own: agent count, observation widths,
+//!    [`ActionSpace`] per agent, `reset(seed)`, `step`).
+//! 2. **Build a trainer**: `Maddpg::for_env(&env, MaddpgConfig::default(), seed)`
+//!    for MADDPG with the reference code's hyperparameters, or
+//!    [`MaddpgConfig::iddpg`] for independent DDPG (local critics).
+//! 3. **Train**: [`train::train`]`(&mut env, &mut trainer, episodes, seed_base, |k, env| …)`
+//!    steps the environment with exploratory actions, stores aligned joint
+//!    transitions and runs one gradient step per agent every 100 steps after
+//!    warm-up. Or drive it yourself with [`Maddpg::act`] and [`Maddpg::observe`].
+//! 4. **Deploy**: [`Maddpg::policies`] gives one [`Policy`] per agent, a bare
+//!    actor mapping the agent's local observation to its action
+//!    ([`Policy::act`]); save and load it with serde or
+//!    [`Policy::to_bytes`] / [`Policy::from_bytes`].
+//! 5. **Compare**: [`train::play`] runs any [`Controller`] (policies,
+//!    [`nodealloc::Heuristic`]s) on a seeded episode.
+//!
+//! Everything is deterministic from the seeds: initial weights, exploration
+//! noise, replay sampling and environment randomness all come from seeded
+//! ChaCha20 streams, and the maths is single-threaded.
+//!
+//! # Dependencies and why
+//!
+//! - `dwcp-nn`: the shared dense-network library (MLP, backprop with input
+//!   gradients for the critic → actor chain, Adam, soft updates, serde
+//!   weights), itself on `ndarray`'s pure-Rust matrix product.
+//! - `dwcp-core`: the seeded RNG and the bounded bincode codec.
+//! - `serde`: saving policies and configurations.
+
+// Index loops over agents, nodes and resources read several parallel
+// arrays at once; iterator chains would obscure the maths.
+#![allow(clippy::needless_range_loop)]
+
+mod env;
+pub mod experiments;
+mod maddpg;
+pub mod nodealloc;
+mod policy;
+mod replay;
+pub mod space;
+mod spread;
+pub mod stats;
+pub mod train;
+
+pub use env::{MultiAgentEnv, buffers};
+pub use maddpg::{AgentNets, ClipMode, CriticMode, Maddpg, MaddpgConfig, MaddpgError, UpdateStats};
+pub use nodealloc::NodeAlloc;
+pub use policy::Policy;
+pub use replay::{Batch, ReplayBuffer};
+pub use space::ActionSpace;
+pub use spread::SimpleSpread;
+pub use train::Controller;

@@ -1,0 +1,209 @@
+//! Action spaces and the differentiable sampling behind them: Gumbel-softmax
+//! for categorical actions, a diagonal Gaussian for continuous ones (as the
+//! reference implementation's `SoftCategoricalPd` and `DiagGaussianPd`).
+
+use dwcp_core::rng::RngCore;
+use dwcp_nn::ndarray::{Array2, ArrayView2, ArrayViewMut2, Zip};
+use serde::{Deserialize, Serialize};
+
+/// The action space of one agent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ActionSpace {
+    /// `groups` independent categorical choices of `size` options each. The
+    /// actor outputs `groups · size` logits; the action is one probability
+    /// vector per group (a Gumbel-softmax sample while training, the softmax
+    /// of the logits when executing). `simple_spread` uses one group of 5;
+    /// NodeAlloc one group of 4 destinations per job type.
+    Categorical {
+        /// Number of independent categorical choices.
+        groups: usize,
+        /// Options per choice.
+        size: usize,
+    },
+    /// A `dim`-dimensional real action. The actor outputs `2 · dim` values,
+    /// a mean and a log standard deviation; training samples
+    /// `mean + exp(logstd) · ε`, execution uses the mean.
+    Continuous {
+        /// Action dimension.
+        dim: usize,
+    },
+}
+
+impl ActionSpace {
+    /// Width of the action vector the environment receives.
+    pub fn action_dim(self) -> usize {
+        match self {
+            ActionSpace::Categorical { groups, size } => groups * size,
+            ActionSpace::Continuous { dim } => dim,
+        }
+    }
+
+    /// Width of the actor's output (the distribution parameters).
+    pub fn param_dim(self) -> usize {
+        match self {
+            ActionSpace::Categorical { groups, size } => groups * size,
+            ActionSpace::Continuous { dim } => 2 * dim,
+        }
+    }
+}
+
+/// A uniform sample in the open interval `(0, 1)` from 24 random bits.
+pub fn open_unit(rng: &mut impl RngCore) -> f32 {
+    ((rng.next_u32() >> 8) as f32 + 0.5) * (1.0 / (1u32 << 24) as f32)
+}
+
+/// A standard normal sample (Box–Muller on two open-interval uniforms).
+pub fn std_normal(rng: &mut impl RngCore) -> f32 {
+    let u1 = open_unit(rng);
+    let u2 = open_unit(rng);
+    (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
+}
+
+/// One standard Gumbel sample, `−ln(−ln u)`.
+pub fn gumbel(rng: &mut impl RngCore) -> f32 {
+    -(-open_unit(rng).ln()).ln()
+}
+
+/// In-place softmax of every consecutive `size`-wide group of `row`.
+pub fn softmax_groups(row: &mut [f32], size: usize) {
+    for g in row.chunks_mut(size.max(1)) {
+        let max = g.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+        let mut sum = 0.0;
+        for v in g.iter_mut() {
+            *v = (*v - max).exp();
+            sum += *v;
+        }
+        g.iter_mut().for_each(|v| *v /= sum);
+    }
+}
+
+/// Draws the training-time action for a batch of distribution parameters
+/// (`batch × param_dim`) into `action` (`batch × action_dim`), keeping in
+/// `noise` (`batch × action_dim`) what the backward pass needs: the Gumbel
+/// noise for categorical spaces, `ε` for continuous ones.
+///
+/// Categorical: `action = softmax(logits + g)` per group, temperature 1, no
+/// straight-through. Continuous: `action = mean + exp(logstd) · ε`.
+pub fn sample_into(
+    space: ActionSpace,
+    params: ArrayView2<f32>,
+    mut action: ArrayViewMut2<f32>,
+    mut noise: ArrayViewMut2<f32>,
+    rng: &mut impl RngCore,
+) {
+    match space {
+        ActionSpace::Categorical { size, .. } => {
+            noise.iter_mut().for_each(|g| *g = gumbel(rng));
+            Zip::from(&mut action)
+                .and(&params)
+                .and(&noise)
+                .for_each(|a, &l, &g| *a = l + g);
+            for mut row in action.rows_mut() {
+                if let Some(r) = row.as_slice_mut() {
+                    softmax_groups(r, size);
+                }
+            }
+        }
+        ActionSpace::Continuous { dim } => {
+            noise.iter_mut().for_each(|e| *e = std_normal(rng));
+            for ((p, mut a), e) in params.rows().into_iter().zip(action.rows_mut()).zip(noise.rows()) {
+                for k in 0..dim {
+                    a[k] = p[k] + p[dim + k].clamp(-20.0, 2.0).exp() * e[k];
+                }
+            }
+        }
+    }
+}
+
+/// The execution-time (deterministic) action of one parameter row:
+/// per-group softmax of the logits, or the Gaussian mean.
+pub fn deterministic_into(space: ActionSpace, params: &[f32], action: &mut [f32]) {
+    match space {
+        ActionSpace::Categorical { size, .. } => {
+            action.copy_from_slice(&params[..action.len()]);
+            softmax_groups(action, size);
+        }
+        ActionSpace::Continuous { dim } => action.copy_from_slice(&params[..dim]),
+    }
+}
+
+/// Backpropagates `d_action` (`batch × action_dim`) through [`sample_into`]
+/// to the distribution parameters, given the sampled `action` and `noise`,
+/// and adds the reference's regulariser gradient `reg · d/dp mean(p²)`.
+/// Returns `batch × param_dim`.
+///
+/// Categorical: `dL/dl = y ⊙ (dL/dy − Σ_group y ⊙ dL/dy)`.
+/// Continuous: `dL/dmean = dL/da`, `dL/dlogstd = dL/da · exp(logstd) · ε`.
+pub fn backward(
+    space: ActionSpace,
+    params: ArrayView2<f32>,
+    action: ArrayView2<f32>,
+    noise: ArrayView2<f32>,
+    d_action: ArrayView2<f32>,
+    reg: f32,
+) -> Array2<f32> {
+    let mut d_params = Array2::<f32>::zeros(params.raw_dim());
+    match space {
+        ActionSpace::Categorical { size, .. } => {
+            for ((mut dp, y), dy) in d_params.rows_mut().into_iter().zip(action.rows()).zip(d_action.rows()) {
+                let n = y.len();
+                let mut start = 0;
+                while start < n {
+                    let end = (start + size.max(1)).min(n);
+                    let dot: f32 = (start..end).map(|k| y[k] * dy[k]).sum();
+                    for k in start..end {
+                        dp[k] = y[k] * (dy[k] - dot);
+                    }
+                    start = end;
+                }
+            }
+        }
+        ActionSpace::Continuous { dim } => {
+            for (((mut dp, p), dy), e) in d_params
+                .rows_mut()
+                .into_iter()
+                .zip(params.rows())
+                .zip(d_action.rows())
+                .zip(noise.rows())
+            {
+                for k in 0..dim {
+                    dp[k] = dy[k];
+                    let ls = p[dim + k];
+                    // The clamp in `sample_into` has zero gradient outside its range.
+                    if (-20.0..=2.0).contains(&ls) {
+                        dp[dim + k] = dy[k] * ls.exp() * e[k];
+                    }
+                }
+            }
+        }
+    }
+    if reg != 0.0 {
+        let scale = 2.0 * reg / params.len().max(1) as f32;
+        Zip::from(&mut d_params)
+            .and(&params)
+            .for_each(|d, &p| *d += scale * p);
+    }
+    d_params
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dwcp_core::rng::seeded;
+
+    #[test]
+    fn categorical_samples_are_group_simplices() {
+        let space = ActionSpace::Categorical { groups: 3, size: 4 };
+        let mut rng = seeded(1);
+        let params = Array2::from_shape_fn((16, 12), |(i, j)| (i as f32 - j as f32) * 0.3);
+        let mut action = Array2::zeros((16, 12));
+        let mut noise = Array2::zeros((16, 12));
+        sample_into(space, params.view(), action.view_mut(), noise.view_mut(), &mut rng);
+        for row in action.rows() {
+            for g in row.to_vec().chunks(4) {
+                assert!(g.iter().all(|&v| (0.0..=1.0).contains(&v)));
+                assert!((g.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+            }
+        }
+    }
+}
