@@ -1,0 +1,220 @@
+//! Value quantizers: raw f32, b-bit uniform, QSGD, TernGrad and sign.
+
+use crate::Error;
+use crate::compressed::{MAX_QSGD_LEVELS, Values};
+use dwcp_core::rng::{Rng, RngCore};
+
+/// How the carried values are represented.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quantizer {
+    /// Raw `f32`, 32 bits per value, exact.
+    F32,
+    /// `bits`-bit uniform codes over the `[min, max]` of the values.
+    /// `stochastic: true` rounds up with probability equal to the fractional
+    /// part (unbiased); `false` rounds to nearest (lower error, biased).
+    Uniform {
+        /// Bits per value, `1..=16`.
+        bits: u8,
+        /// Stochastic (unbiased) instead of nearest rounding.
+        stochastic: bool,
+    },
+    /// QSGD (Alistarh et al. 2017): `s = levels`, stochastic rounding of
+    /// `|v|/‖v‖₂ · s`, sign kept; unbiased.
+    Qsgd {
+        /// Number of levels `s`, `1..=32767`.
+        levels: u16,
+    },
+    /// TernGrad (Wen et al. 2017): `sign(v) · max|v|` with probability
+    /// `|v| / max|v|`, else 0; unbiased.
+    Ternary,
+    /// signSGD with a mean-absolute-value scale: `sign(v) · mean|v|`; biased
+    /// (pair it with [`crate::ErrorFeedback`]).
+    Sign,
+}
+
+impl Quantizer {
+    /// Checks the parameters.
+    pub fn validate(&self) -> Result<(), Error> {
+        match *self {
+            Quantizer::Uniform { bits, .. } if !(1..=16).contains(&bits) => {
+                Err(Error::Config("uniform bits must be in 1..=16"))
+            }
+            Quantizer::Qsgd { levels } if levels == 0 || levels > MAX_QSGD_LEVELS => {
+                Err(Error::Config("qsgd levels must be in 1..=32767"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Wire bits per value, not counting per-message scale fields
+    /// (ternary packs 5 values into 8 bits: 1.6).
+    pub fn bits_per_value(&self) -> f64 {
+        match *self {
+            Quantizer::F32 => 32.0,
+            Quantizer::Uniform { bits, .. } => f64::from(bits),
+            Quantizer::Qsgd { levels } => f64::from(qsgd_width(levels)),
+            Quantizer::Ternary => 1.6,
+            Quantizer::Sign => 1.0,
+        }
+    }
+
+    /// Quantizes `v` (random draws from `rng` for the stochastic schemes).
+    /// Non-finite inputs do not panic; they produce non-finite scales that
+    /// the wire encoding's receivers reject.
+    pub fn quantize(&self, v: &[f32], rng: &mut Rng) -> Values {
+        match *self {
+            Quantizer::F32 => Values::F32(v.to_vec()),
+            Quantizer::Uniform { bits, stochastic } => uniform(v, bits, stochastic, rng),
+            Quantizer::Qsgd { levels } => qsgd(v, levels, rng),
+            Quantizer::Ternary => ternary(v, rng),
+            Quantizer::Sign => {
+                let sum: f64 = v.iter().map(|x| f64::from(x.abs())).sum();
+                let scale = if v.is_empty() { 0.0 } else { (sum / v.len() as f64) as f32 };
+                Values::Sign {
+                    scale,
+                    negative: v.iter().map(|&x| x < 0.0).collect(),
+                }
+            }
+        }
+    }
+}
+
+/// Bits of one QSGD code (`code + levels ∈ 0..=2·levels`).
+pub(crate) fn qsgd_width(levels: u16) -> u32 {
+    32 - (2 * u32::from(levels)).leading_zeros()
+}
+
+/// A uniform draw in `[0, 1)` with 24 bits of resolution.
+#[inline]
+fn unit(rng: &mut Rng) -> f32 {
+    (rng.next_u32() >> 8) as f32 * (1.0 / (1u32 << 24) as f32)
+}
+
+fn uniform(v: &[f32], bits: u8, stochastic: bool, rng: &mut Rng) -> Values {
+    let bits = bits.clamp(1, 16);
+    let (mut min, mut max) = (f32::INFINITY, f32::NEG_INFINITY);
+    for &x in v {
+        min = min.min(x);
+        max = max.max(x);
+    }
+    if v.is_empty() || min > max {
+        (min, max) = (0.0, 0.0);
+    }
+    let top = ((1u32 << bits) - 1) as f32;
+    let range = max - min;
+    let codes = if range > 0.0 && range.is_finite() {
+        let inv = top / range;
+        v.iter()
+            .map(|&x| {
+                let t = ((x - min) * inv).clamp(0.0, top);
+                let c = if stochastic {
+                    let fl = t.floor();
+                    fl + f32::from(u8::from(unit(rng) < t - fl))
+                } else {
+                    t.round()
+                };
+                c.min(top) as u16
+            })
+            .collect()
+    } else {
+        vec![0; v.len()]
+    };
+    Values::Uniform {
+        bits,
+        min,
+        max,
+        codes,
+    }
+}
+
+fn qsgd(v: &[f32], levels: u16, rng: &mut Rng) -> Values {
+    let levels = levels.clamp(1, MAX_QSGD_LEVELS);
+    let norm = v
+        .iter()
+        .map(|&x| f64::from(x) * f64::from(x))
+        .sum::<f64>()
+        .sqrt() as f32;
+    let s = f32::from(levels);
+    let codes = if norm > 0.0 && norm.is_finite() {
+        let k = s / norm;
+        v.iter()
+            .map(|&x| {
+                let r = (x.abs() * k).min(s);
+                let fl = r.floor();
+                let l = (fl + f32::from(u8::from(unit(rng) < r - fl))).min(s) as i16;
+                if x < 0.0 { -l } else { l }
+            })
+            .collect()
+    } else {
+        vec![0; v.len()]
+    };
+    Values::Qsgd {
+        levels,
+        norm,
+        codes,
+    }
+}
+
+fn ternary(v: &[f32], rng: &mut Rng) -> Values {
+    let scale = v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    let codes = if scale > 0.0 && scale.is_finite() {
+        let inv = 1.0 / scale;
+        v.iter()
+            .map(|&x| {
+                let keep = unit(rng) < x.abs() * inv;
+                match (keep, x < 0.0) {
+                    (false, _) => 0,
+                    (true, true) => -1,
+                    (true, false) => 1,
+                }
+            })
+            .collect()
+    } else {
+        vec![0; v.len()]
+    };
+    Values::Ternary { scale, codes }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dwcp_core::rng::seeded;
+
+    #[test]
+    fn widths_and_validation() {
+        assert_eq!(qsgd_width(1), 2);
+        assert_eq!(qsgd_width(2), 3);
+        assert_eq!(qsgd_width(127), 8);
+        assert_eq!(qsgd_width(32767), 16);
+        assert!(Quantizer::Uniform { bits: 0, stochastic: false }.validate().is_err());
+        assert!(Quantizer::Uniform { bits: 17, stochastic: false }.validate().is_err());
+        assert!(Quantizer::Qsgd { levels: 0 }.validate().is_err());
+        assert!(Quantizer::Qsgd { levels: 40000 }.validate().is_err());
+        assert!(Quantizer::Ternary.validate().is_ok());
+    }
+
+    #[test]
+    fn nearest_uniform_error_is_half_a_step() {
+        let v: Vec<f32> = (0..100).map(|i| (i as f32 * 0.37).sin()).collect();
+        let q = Quantizer::Uniform { bits: 6, stochastic: false }.quantize(&v, &mut seeded(1));
+        let step = 2.0 / 63.0;
+        q.for_each(|j, y| assert!((y - v[j]).abs() <= step / 2.0 + 1e-6, "{j}"));
+    }
+
+    #[test]
+    fn degenerate_inputs() {
+        let mut r = seeded(3);
+        for q in [
+            Quantizer::F32,
+            Quantizer::Uniform { bits: 3, stochastic: true },
+            Quantizer::Qsgd { levels: 4 },
+            Quantizer::Ternary,
+            Quantizer::Sign,
+        ] {
+            assert!(q.quantize(&[], &mut r).is_empty());
+            let z = q.quantize(&[0.0; 4], &mut r);
+            z.for_each(|_, y| assert_eq!(y, 0.0));
+            let _ = q.quantize(&[f32::NAN, f32::INFINITY, 1.0], &mut r);
+        }
+    }
+}
