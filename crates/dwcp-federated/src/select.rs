@@ -1,0 +1,93 @@
+//! Client selection: which clients take part in a round, and the relay tree
+//! they upload through.
+
+use crate::rand_util::shuffle;
+use dwcp_core::NodeId;
+use dwcp_core::rng::Rng;
+use std::fmt::Debug;
+
+/// The participants of one round and their relay edges.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RoundPlan {
+    /// Selected clients, sorted.
+    pub participants: Vec<NodeId>,
+    /// `(child, parent)` for participants that upload through a relay (the
+    /// parent is itself a participant that uploads directly).
+    pub relays: Vec<(NodeId, NodeId)>,
+}
+
+impl RoundPlan {
+    /// Everyone uploads directly.
+    pub fn direct(mut participants: Vec<NodeId>) -> Self {
+        participants.sort_unstable();
+        participants.dedup();
+        RoundPlan {
+            participants,
+            relays: vec![],
+        }
+    }
+
+    /// Participants that upload to the server themselves.
+    pub fn direct_uploaders(&self) -> Vec<NodeId> {
+        self.participants
+            .iter()
+            .copied()
+            .filter(|p| !self.relays.iter().any(|(c, _)| c == p))
+            .collect()
+    }
+
+    /// Number of clients in `node`'s subtree, itself included.
+    pub fn subtree_size(&self, node: NodeId) -> usize {
+        1 + self
+            .relays
+            .iter()
+            .filter(|(_, p)| *p == node)
+            .map(|(c, _)| self.subtree_size_bounded(*c, 8))
+            .sum::<usize>()
+    }
+
+    fn subtree_size_bounded(&self, node: NodeId, depth: u32) -> usize {
+        if depth == 0 {
+            return 1;
+        }
+        1 + self
+            .relays
+            .iter()
+            .filter(|(_, p)| *p == node)
+            .map(|(c, _)| self.subtree_size_bounded(*c, depth - 1))
+            .sum::<usize>()
+    }
+}
+
+/// A client-selection policy, called once per round by the server.
+pub trait Selector: Debug + Send {
+    /// The plan for `round` over the population `clients` (sorted ids).
+    fn plan(&mut self, round: u64, clients: &[NodeId], rng: &mut Rng) -> RoundPlan;
+}
+
+/// Every client, every round, direct uplink.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AllClients;
+
+impl Selector for AllClients {
+    fn plan(&mut self, _round: u64, clients: &[NodeId], _rng: &mut Rng) -> RoundPlan {
+        RoundPlan::direct(clients.to_vec())
+    }
+}
+
+/// `per_round` clients drawn uniformly without replacement, direct uplink
+/// (the FedAvg baseline).
+#[derive(Clone, Copy, Debug)]
+pub struct Uniform {
+    /// Clients per round.
+    pub per_round: usize,
+}
+
+impl Selector for Uniform {
+    fn plan(&mut self, _round: u64, clients: &[NodeId], rng: &mut Rng) -> RoundPlan {
+        let mut c = clients.to_vec();
+        shuffle(&mut c, rng);
+        c.truncate(self.per_round.max(1));
+        RoundPlan::direct(c)
+    }
+}
