@@ -15,11 +15,13 @@
 //! | [`aggregation`] | `dwcp-aggregation` | certificate schemes, vote collector, batching, compression, tree/gossip dissemination, linear PBFT |
 //! | [`reputation`] | `dwcp-reputation` | EigenTrust over committed observations, permanent marks from transferable evidence |
 //! | [`tpbft`] | `dwcp-tpbft` | T-PBFT: trust-weighted adaptive quorums and primary groups on dwcp-pbft |
+//! | [`federated`] | `dwcp-federated` | federated learning: server/client/relay round engines, FedAvg, compression both ways, Krum/median/trimmed mean/FLTrust, TCS-FEEL selection, digits benchmark |
 //! | [`nn`] | `dwcp-nn` | small dense neural networks on ndarray (for FL and MARL) |
 
 pub use dwcp_aggregation as aggregation;
 pub use dwcp_core as core;
 pub use dwcp_crypto as crypto;
+pub use dwcp_federated as federated;
 pub use dwcp_nn as nn;
 pub use dwcp_pbft as pbft;
 pub use dwcp_probft as probft;
