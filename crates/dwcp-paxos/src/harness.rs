@@ -1,0 +1,145 @@
+//! Simulated Multi-Paxos clusters (feature `sim`): one-call construction,
+//! a standard transaction workload, the safety checks, and the throughput
+//! run the lab's `dag-throughput` experiment calls.
+//!
+//! ```
+//! use dwcp_paxos::harness;
+//! use dwcp_sim::NetworkConfig;
+//! use dwcp_core::{Duration, NodeId, Time};
+//!
+//! let mut sim = harness::cluster(5, 7, NetworkConfig::default());
+//! let clients: Vec<NodeId> = NodeId::all(5).collect();
+//! harness::submit_txs(&mut sim, 0..50, Time::ZERO, Duration::from_millis(2), &clients);
+//! harness::run_until_committed(&mut sim, 50, Time::from_secs(5)).unwrap();
+//! harness::check(&sim).unwrap();
+//! ```
+
+use crate::config::PaxosConfig;
+use crate::message::{Decision, Tx};
+use crate::replica::Paxos;
+use dwcp_core::{Duration, NodeId, Time, rng};
+use dwcp_sim::workload::{LoadReport, ThroughputConfig, run_load};
+use dwcp_sim::{NetworkConfig, SimConfig, Simulation, Violation, ViolationKind};
+use std::collections::BTreeSet;
+use std::ops::Range;
+
+/// An `n`-replica cluster with default [`PaxosConfig`] over `net`.
+///
+/// # Panics
+/// If `n` is zero.
+pub fn cluster(n: usize, seed: u64, net: NetworkConfig) -> Simulation<Paxos> {
+    cluster_with(
+        PaxosConfig::new(n),
+        SimConfig::new(n, seed).with_network(net),
+    )
+}
+
+/// A cluster with explicit replica and simulator configurations; replica
+/// `id` gets the RNG `rng::derive(sim.seed, id)`.
+///
+/// # Panics
+/// If the configuration is invalid or the sizes disagree.
+pub fn cluster_with(config: PaxosConfig, sim: SimConfig) -> Simulation<Paxos> {
+    assert_eq!(config.n, sim.n, "replica and simulator disagree on n");
+    let seed = sim.seed;
+    Simulation::new(sim, move |id: NodeId| {
+        Paxos::new(config.clone(), id, rng::derive(seed, u64::from(id.0)))
+            .unwrap_or_else(|e| panic!("replica {id}: {e}"))
+    })
+}
+
+/// The standard workload's transaction `i`: an 8-byte payload holding `i`.
+pub fn tx(i: u64) -> Tx {
+    Tx::new(i, i.to_le_bytes().to_vec())
+}
+
+/// Submits transactions `ids` (one every `every` from `start`) to `to`,
+/// round robin.
+pub fn submit_txs(
+    sim: &mut Simulation<Paxos>,
+    ids: Range<u64>,
+    start: Time,
+    every: Duration,
+    to: &[NodeId],
+) {
+    let mut at = start;
+    for (k, i) in ids.enumerate() {
+        if let Some(node) = to.get(k % to.len().max(1)) {
+            sim.submit(at, *node, tx(i));
+        }
+        at += every;
+    }
+}
+
+/// The distinct transaction ids `node` delivered.
+pub fn committed_ids(sim: &Simulation<Paxos>, node: NodeId) -> BTreeSet<u64> {
+    sim.delivered(node)
+        .iter()
+        .flat_map(|d| d.txs.iter().copied())
+        .collect()
+}
+
+/// Runs (checking every 20 ms of simulated time) until every honest running
+/// replica delivered transactions `0..count`, or `deadline` passes.
+pub fn run_until_committed(
+    sim: &mut Simulation<Paxos>,
+    count: u64,
+    deadline: Time,
+) -> Result<(), Violation> {
+    loop {
+        let lagging: Vec<(NodeId, usize)> = sim
+            .honest()
+            .into_iter()
+            .filter(|id| sim.is_up(*id))
+            .map(|id| (id, committed_ids(sim, id).range(..count).count()))
+            .filter(|(_, c)| (*c as u64) < count)
+            .collect();
+        if lagging.is_empty() {
+            return Ok(());
+        }
+        if sim.now() >= deadline {
+            return Err(sim.violation(ViolationKind::Liveness {
+                target: usize::try_from(count).unwrap_or(usize::MAX),
+                deadline,
+                lagging,
+            }));
+        }
+        let next = (sim.now() + Duration::from_millis(20)).min(deadline);
+        sim.run_until(next);
+    }
+}
+
+/// Every safety check over the honest logs: no duplicate delivery, one
+/// total order (prefix consistency), one value per slot, and validity
+/// (every delivered id was submitted).
+pub fn check(sim: &Simulation<Paxos>) -> Result<(), Violation> {
+    sim.check_safety()?;
+    sim.check_agreement_by(|d: &Decision| d.slot)?;
+    sim.check_validity(|d, subs| {
+        d.txs
+            .iter()
+            .all(|id| subs.iter().any(|(_, _, tx)| tx.id == *id))
+    })
+}
+
+/// The configuration the throughput run uses for `n` replicas: node 0
+/// leads, batches of up to 256 KiB, a 16-slot pipeline.
+pub fn wan_config(n: usize) -> PaxosConfig {
+    let mut c = PaxosConfig::new(n);
+    c.max_batch_bytes = 256 << 10;
+    c.max_batch_txs = 1_000;
+    c.batch_delay = Duration::from_millis(10);
+    c.pipeline = 16;
+    c
+}
+
+/// The lab's throughput run: a cluster of `cfg.n` replicas ([`wan_config`])
+/// over `cfg.network`, every uplink capped at `cfg.uplink_bytes_per_s`, the
+/// last `cfg.crashed` replicas down from time zero, and `cfg.load` offered
+/// to the running replicas (which forward to the leader). Delivered values
+/// carry transaction ids only; payloads are shared, never copied.
+pub fn throughput(cfg: &ThroughputConfig) -> LoadReport {
+    let mut sim = cluster_with(wan_config(cfg.n), cfg.sim_config());
+    cfg.apply(&mut sim);
+    run_load(&mut sim, &cfg.load, Tx::new, |d: &Decision| d.txs.clone())
+}
