@@ -15,6 +15,9 @@
 //! | [`aggregation`] | `dwcp-aggregation` | certificate schemes, vote collector, batching, compression, tree/gossip dissemination, linear PBFT |
 //! | [`reputation`] | `dwcp-reputation` | EigenTrust over committed observations, permanent marks from transferable evidence |
 //! | [`tpbft`] | `dwcp-tpbft` | T-PBFT: trust-weighted adaptive quorums and primary groups on dwcp-pbft |
+//! | [`narwhal`] | `dwcp-narwhal` | Narwhal certified DAG mempool with a pluggable orderer |
+//! | [`bullshark`] | `dwcp-bullshark` | partially synchronous Bullshark ordering on Narwhal |
+//! | [`tusk`] | `dwcp-tusk` | Tusk: threshold-coin ordering on Narwhal |
 //! | [`hotstuff`] | `dwcp-hotstuff` | chained HotStuff baseline: threshold-signature QCs, three-chain commit, pacemaker with timeout certificates |
 //! | [`paxos`] | `dwcp-paxos` | Multi-Paxos baseline: crash faults, stable leader, pipelined batched slots, catch-up |
 //! | [`quantization`] | `dwcp-quantization` | update compression: top-k, shared-seed random-k, QSGD, TernGrad, sign, b-bit, adaptive budget, error feedback, bounded wire encoding |
@@ -23,10 +26,12 @@
 //! | [`nn`] | `dwcp-nn` | small dense neural networks on ndarray (for FL and MARL) |
 
 pub use dwcp_aggregation as aggregation;
+pub use dwcp_bullshark as bullshark;
 pub use dwcp_core as core;
 pub use dwcp_crypto as crypto;
 pub use dwcp_federated as federated;
 pub use dwcp_hotstuff as hotstuff;
+pub use dwcp_narwhal as narwhal;
 pub use dwcp_nn as nn;
 pub use dwcp_paxos as paxos;
 pub use dwcp_pbft as pbft;
@@ -36,3 +41,4 @@ pub use dwcp_quantization as quantization;
 pub use dwcp_reputation as reputation;
 pub use dwcp_sim as sim;
 pub use dwcp_tpbft as tpbft;
+pub use dwcp_tusk as tusk;
