@@ -1,0 +1,192 @@
+//! One-call simulated Narwhal clusters (feature `sim`), generic over the
+//! orderer: what the tests, the examples and the lab throughput runs of
+//! `dwcp-bullshark` and `dwcp-tusk` build on.
+
+use crate::config::{Keys, NarwhalConfig};
+use crate::node::Narwhal;
+use crate::order::Orderer;
+use crate::types::{Committed, Transaction};
+use dwcp_core::{Duration, NodeId, Time, rng};
+use dwcp_sim::workload::{LoadReport, ThroughputConfig, run_load};
+use dwcp_sim::{SimConfig, Simulation, Violation};
+use std::sync::Arc;
+
+/// Which keys a cluster uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CryptoMode {
+    /// Real sr25519 and BLS keys.
+    Real,
+    /// dwcp-crypto's INSECURE forgeable mock (needs the
+    /// `insecure-mock-crypto` feature).
+    #[cfg(feature = "insecure-mock-crypto")]
+    InsecureMock,
+}
+
+impl CryptoMode {
+    /// Keys for `n` nodes from `seed`.
+    pub fn keys(self, n: usize, seed: u64) -> Vec<Keys> {
+        match self {
+            CryptoMode::Real => Keys::generate(n, seed),
+            #[cfg(feature = "insecure-mock-crypto")]
+            CryptoMode::InsecureMock => Keys::insecure_mock(n, seed),
+        }
+    }
+
+    /// The mock when `real` is false and the mock is compiled in, real keys
+    /// otherwise.
+    pub fn choose(real: bool) -> CryptoMode {
+        #[cfg(feature = "insecure-mock-crypto")]
+        if !real {
+            return CryptoMode::InsecureMock;
+        }
+        let _ = real;
+        CryptoMode::Real
+    }
+}
+
+/// A cluster of `sim.n` nodes running `cfg`, node `i` with `keys[i]` and the
+/// orderer `make(i)`; engine seeds derive from `sim.seed`.
+///
+/// # Panics
+/// If the configuration and keys do not match `sim.n`.
+pub fn cluster<O: Orderer + 'static>(
+    cfg: NarwhalConfig,
+    sim: SimConfig,
+    keys: Vec<Keys>,
+    make: impl Fn(NodeId) -> O + 'static,
+) -> Simulation<Narwhal<O>> {
+    assert_eq!(cfg.n, sim.n, "configuration and simulator sizes differ");
+    assert_eq!(keys.len(), sim.n, "one key set per node");
+    let seed = sim.seed;
+    Simulation::new(sim, move |id| {
+        let k = keys[id.index()].clone();
+        Narwhal::new(
+            cfg.clone(),
+            id,
+            k,
+            make(id),
+            rng::derive(seed, u64::from(id.0)),
+        )
+        .unwrap_or_else(|e| panic!("node {id:?}: {e}"))
+    })
+}
+
+/// A `size`-byte transaction (at least 8) whose id is `id`.
+pub fn tx(id: u64, size: usize) -> Transaction {
+    let mut p = vec![0u8; size.max(8)];
+    p[..8].copy_from_slice(&id.to_le_bytes());
+    Transaction::new(p)
+}
+
+/// Submits transactions `0..count`, one every `interval` from `start`,
+/// round robin to the nodes in `to` (every node if empty).
+pub fn submit<O: Orderer + 'static>(
+    sim: &mut Simulation<Narwhal<O>>,
+    count: u64,
+    start: Time,
+    interval: Duration,
+    to: &[NodeId],
+) {
+    let nodes: Vec<NodeId> = if to.is_empty() {
+        NodeId::all(sim.config().n).collect()
+    } else {
+        to.to_vec()
+    };
+    let reqs = (0..count).map(|i| {
+        let node = nodes[(i % nodes.len() as u64) as usize];
+        (start + interval * (i as u32), node, tx(i, 16))
+    });
+    sim.submit_many(reqs.collect::<Vec<_>>());
+}
+
+/// The transaction ids of a committed value.
+pub fn txs_of(v: &Committed) -> Vec<u64> {
+    v.txs.clone()
+}
+
+/// Safety of a run: no duplicate delivery, every honest log a prefix of
+/// the others (same total order), and no transaction delivered twice by
+/// any honest node.
+pub fn check<O: Orderer + 'static>(sim: &Simulation<Narwhal<O>>) -> Result<(), Violation> {
+    sim.check_safety()?;
+    for node in sim.honest() {
+        let mut seen = std::collections::BTreeMap::new();
+        for (i, v) in sim.delivered(node).iter().enumerate() {
+            for t in &v.txs {
+                if let Some(first) = seen.insert(*t, i) {
+                    return Err(sim.violation(dwcp_sim::ViolationKind::Duplicate {
+                        node,
+                        value: format!("transaction {t}"),
+                        first,
+                        second: i,
+                    }));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// How many distinct transactions `node` delivered.
+pub fn delivered_txs<O: Orderer + 'static>(sim: &Simulation<Narwhal<O>>, node: NodeId) -> usize {
+    sim.delivered(node).iter().map(|v| v.txs.len()).sum()
+}
+
+/// A configuration for saturating WAN throughput runs: 500 kB batches or
+/// 50 ms, payloads not persisted, GC depth 20.
+pub fn throughput_config(n: usize) -> NarwhalConfig {
+    let mut cfg = NarwhalConfig::new(n).unwrap_or_else(|e| panic!("n = {n}: {e}"));
+    cfg.batch_size = 500_000;
+    cfg.max_batch_delay = Duration::from_millis(50);
+    cfg.max_header_delay = Duration::from_millis(100);
+    cfg.leader_timeout = Duration::from_millis(500);
+    cfg.gc_depth = 20;
+    cfg.persist_batches = false;
+    cfg.max_header_batches = 256;
+    cfg
+}
+
+/// The lab's throughput run for orderer `make`: builds the cluster from
+/// `tc` (network, uplinks, crashes), offers the load and measures it.
+pub fn throughput<O: Orderer + 'static>(
+    tc: &ThroughputConfig,
+    cfg: NarwhalConfig,
+    make: impl Fn(NodeId) -> O + 'static,
+) -> LoadReport {
+    let keys = CryptoMode::choose(tc.real_crypto).keys(tc.n, tc.seed);
+    let mut sim = cluster(cfg, tc.sim_config(), keys, make);
+    tc.apply(&mut sim);
+    run_load(
+        &mut sim,
+        &tc.load,
+        |_, payload| Transaction::new(Arc::<[u8]>::from(payload)),
+        txs_of,
+    )
+}
+
+/// The liveness phase in transactions: runs until every honest running node
+/// delivered at least `count` transactions, or `deadline` passes (then a
+/// liveness violation names the laggards and their transaction counts).
+pub fn run_until_txs<O: Orderer + 'static>(
+    sim: &mut Simulation<Narwhal<O>>,
+    count: usize,
+    deadline: Time,
+) -> Result<(), Violation> {
+    let lagging = |s: &Simulation<Narwhal<O>>| -> Vec<(NodeId, usize)> {
+        s.honest()
+            .into_iter()
+            .filter(|id| s.is_up(*id))
+            .map(|id| (id, delivered_txs(s, id)))
+            .filter(|(_, c)| *c < count)
+            .collect()
+    };
+    if sim.run_until_cond(deadline, |s| lagging(s).is_empty()) {
+        return Ok(());
+    }
+    let lagging = lagging(sim);
+    Err(sim.violation(dwcp_sim::ViolationKind::Liveness {
+        target: count,
+        deadline,
+        lagging,
+    }))
+}

@@ -1,0 +1,69 @@
+//! Hand-built DAGs for orderer unit tests: certificates without signatures,
+//! inserted in causal order, with the insertion log kept so a test can feed
+//! an orderer exactly as a node would.
+
+use crate::dag::Dag;
+use crate::types::{Certificate, Header, Round, Vertex};
+use dwcp_core::NodeId;
+use std::sync::Arc;
+
+/// Builds a DAG round by round.
+#[derive(Clone, Debug)]
+pub struct DagBuilder {
+    /// Committee size.
+    pub n: usize,
+    /// The DAG built so far (genesis included).
+    pub dag: Dag,
+    /// Every vertex added (genesis excluded), in insertion order.
+    pub log: Vec<Vertex>,
+}
+
+impl DagBuilder {
+    /// An `n`-node DAG holding genesis.
+    pub fn new(n: usize) -> DagBuilder {
+        DagBuilder {
+            n,
+            dag: Dag::new(n),
+            log: vec![],
+        }
+    }
+
+    /// Adds `author`'s certificate at `round` whose parents are the
+    /// certificates of `round - 1` by `parents` (missing ones are skipped).
+    pub fn add(&mut self, round: Round, author: u32, parents: &[u32]) -> Vertex {
+        let parents = parents
+            .iter()
+            .filter_map(|p| self.dag.get(round.saturating_sub(1), NodeId(*p)))
+            .map(|v| v.digest)
+            .collect();
+        let cert = Certificate {
+            header: Header {
+                author: NodeId(author),
+                round,
+                batches: vec![],
+                parents,
+                coin: None,
+            },
+            votes: None,
+        };
+        let v = Vertex::new(Arc::new(cert));
+        self.dag.insert(v.clone());
+        self.log.push(v.clone());
+        v
+    }
+
+    /// For every round in `rounds`, every node in `authors` adds a
+    /// certificate whose parents are all certificates of the round before.
+    pub fn rounds(&mut self, rounds: std::ops::RangeInclusive<Round>, authors: &[u32]) {
+        for r in rounds {
+            let prev: Vec<u32> = self
+                .dag
+                .round(r.saturating_sub(1))
+                .map(|v| v.author().0)
+                .collect();
+            for a in authors {
+                self.add(r, *a, &prev);
+            }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! # dwcp-tusk — Tusk ordering on the Narwhal DAG (in progress)
