@@ -60,6 +60,10 @@ pub mod harness;
 
 pub use orderer::Bullshark;
 
+/// The lab's throughput run (see [`harness::throughput`]).
+#[cfg(feature = "sim")]
+pub use harness::throughput;
+
 use dwcp_core::NodeId;
 use dwcp_core::rng::Rng;
 use dwcp_narwhal::{ConfigError, Keys, Narwhal, NarwhalConfig};

@@ -26,6 +26,19 @@ pub struct NarwhalConfig {
     pub max_batch_delay: Duration,
     /// At most this many batch digests per header (the rest wait).
     pub max_header_batches: usize,
+    /// Backpressure: no new batch is sealed (and broadcast) while this many
+    /// sealed batches wait for a header. Keeps the uplink from queueing
+    /// more data than a round can carry, so headers, votes and
+    /// certificates are not stuck behind it.
+    pub max_unproposed_batches: usize,
+    /// Pacing: the uplink bytes per second batch broadcasts may use (a
+    /// batch of `b` bytes costs `b · (n - 1)`); `None` sends batches as soon
+    /// as they are sealed. Set it a little below the node's uplink so that
+    /// headers, votes and certificates never queue behind a backlog of
+    /// batches.
+    pub batch_uplink_budget: Option<u64>,
+    /// Transactions waiting for a batch beyond this many are dropped.
+    pub max_pending_txs: usize,
     /// Batches from peers larger than this are refused.
     pub max_batch_bytes: usize,
     /// At most this many stored batches per author.
@@ -55,6 +68,9 @@ impl NarwhalConfig {
             batch_size: 500_000,
             max_batch_delay: Duration::from_millis(100),
             max_header_batches: 64,
+            max_unproposed_batches: 4,
+            max_pending_txs: 200_000,
+            batch_uplink_budget: None,
             max_batch_bytes: 4 << 20,
             max_batches_per_author: 1_000,
             max_rounds_ahead: 200,

@@ -132,11 +132,12 @@ pub fn delivered_txs<O: Orderer + 'static>(sim: &Simulation<Narwhal<O>>, node: N
     sim.delivered(node).iter().map(|v| v.txs.len()).sum()
 }
 
-/// A configuration for saturating WAN throughput runs: 500 kB batches or
-/// 50 ms, payloads not persisted, GC depth 20.
+/// A configuration for saturating WAN throughput runs: 32 kB batches or
+/// 50 ms, at most 64 batches waiting for a header, payloads not persisted, GC depth 20.
 pub fn throughput_config(n: usize) -> NarwhalConfig {
     let mut cfg = NarwhalConfig::new(n).unwrap_or_else(|e| panic!("n = {n}: {e}"));
-    cfg.batch_size = 500_000;
+    cfg.batch_size = 32_000;
+    cfg.max_unproposed_batches = 64;
     cfg.max_batch_delay = Duration::from_millis(50);
     cfg.max_header_delay = Duration::from_millis(100);
     cfg.leader_timeout = Duration::from_millis(500);
@@ -147,12 +148,17 @@ pub fn throughput_config(n: usize) -> NarwhalConfig {
 }
 
 /// The lab's throughput run for orderer `make`: builds the cluster from
-/// `tc` (network, uplinks, crashes), offers the load and measures it.
+/// `tc` (network, uplinks, crashes), paces batch broadcasts at 90% of the
+/// uplink, offers the load and measures it.
 pub fn throughput<O: Orderer + 'static>(
     tc: &ThroughputConfig,
     cfg: NarwhalConfig,
     make: impl Fn(NodeId) -> O + 'static,
 ) -> LoadReport {
+    let mut cfg = cfg;
+    if let Some(up) = tc.uplink_bytes_per_s.or(tc.network.uplink) {
+        cfg.batch_uplink_budget = Some(up / 10 * 9);
+    }
     let keys = CryptoMode::choose(tc.real_crypto).keys(tc.n, tc.seed);
     let mut sim = cluster(cfg, tc.sim_config(), keys, make);
     tc.apply(&mut sim);

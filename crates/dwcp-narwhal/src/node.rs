@@ -157,6 +157,7 @@ pub struct Narwhal<O: Orderer> {
     pub(crate) pending_bytes: usize,
     pub(crate) pending_since: Option<Time>,
     pub(crate) batch_seq: u64,
+    pub(crate) next_seal: Time,
     pub(crate) ready_digests: VecDeque<Digest>,
     pub(crate) batches: BTreeMap<Digest, StoredBatch>,
     pub(crate) batches_per_author: BTreeMap<NodeId, usize>,
@@ -226,6 +227,7 @@ impl<O: Orderer> Narwhal<O> {
             pending_bytes: 0,
             pending_since: None,
             batch_seq: 0,
+            next_seal: Time::ZERO,
             ready_digests: VecDeque::new(),
             batches: BTreeMap::new(),
             batches_per_author: BTreeMap::new(),
@@ -321,7 +323,7 @@ impl<O: Orderer> Narwhal<O> {
     /// Everything time-driven plus proposing and delivering; run after every
     /// input.
     fn step(&mut self) {
-        self.seal_batch_if_due();
+        self.seal_batches();
         if self.now >= self.next_sync {
             self.sync_tick();
             self.next_sync = self.now + self.cfg.sync_retry;
@@ -375,7 +377,14 @@ impl<O: Orderer> Engine for Narwhal<O> {
     fn next_deadline(&self) -> Option<Time> {
         let mut t = self.next_sync;
         if let Some(since) = self.pending_since {
-            t = t.min(since + self.cfg.max_batch_delay);
+            if self.ready_digests.len() < self.cfg.max_unproposed_batches {
+                let due = if self.pending_bytes >= self.cfg.batch_size {
+                    self.now
+                } else {
+                    since + self.cfg.max_batch_delay
+                };
+                t = t.min(due.max(self.next_seal));
+            }
         }
         if let Some(p) = self.proposal_deadline() {
             t = t.min(p);

@@ -13,38 +13,63 @@ use std::sync::Arc;
 
 impl<O: Orderer> Narwhal<O> {
     pub(crate) fn add_transaction(&mut self, tx: Transaction) {
+        if self.pending_txs.len() >= self.cfg.max_pending_txs {
+            return;
+        }
         self.pending_bytes += tx.len();
         self.pending_txs.push(tx);
         self.pending_since.get_or_insert(self.now);
-        if self.pending_bytes >= self.cfg.batch_size {
+    }
+
+    /// Seals batches while one is full (`batch_size`) or due
+    /// (`max_batch_delay`) and backpressure allows.
+    pub(crate) fn seal_batches(&mut self) {
+        while self.ready_digests.len() < self.cfg.max_unproposed_batches
+            && self.now >= self.next_seal
+        {
+            let due = self
+                .pending_since
+                .is_some_and(|t| self.now >= t + self.cfg.max_batch_delay);
+            if self.pending_txs.is_empty() || (self.pending_bytes < self.cfg.batch_size && !due) {
+                return;
+            }
             self.seal_batch();
         }
     }
 
-    pub(crate) fn seal_batch_if_due(&mut self) {
-        if let Some(since) = self.pending_since {
-            if self.now >= since + self.cfg.max_batch_delay {
-                self.seal_batch();
-            }
-        }
-    }
-
-    /// Seals the pending transactions into a batch, stores and broadcasts
-    /// it, and queues its digest for the next header.
+    /// Seals up to `batch_size` bytes of the pending transactions into a
+    /// batch, stores and broadcasts it, and queues its digest for the next
+    /// header.
     fn seal_batch(&mut self) {
+        let mut bytes = 0;
+        let mut take = 0;
+        for tx in &self.pending_txs {
+            if take > 0 && bytes + tx.len() > self.cfg.batch_size {
+                break;
+            }
+            bytes += tx.len();
+            take += 1;
+        }
+        let txs: Vec<Transaction> = self.pending_txs.drain(..take).collect();
+        self.pending_bytes = self.pending_bytes.saturating_sub(bytes);
         if self.pending_txs.is_empty() {
             self.pending_since = None;
-            return;
+        } else if self.pending_bytes < self.cfg.batch_size {
+            self.pending_since = Some(self.now);
         }
         let batch = Arc::new(Batch {
             author: self.me,
             seq: self.batch_seq,
-            txs: std::mem::take(&mut self.pending_txs),
+            txs,
         });
         self.batch_seq += 1;
-        self.pending_bytes = 0;
-        self.pending_since = None;
         self.stats.batches += 1;
+        if let Some(rate) = self.cfg.batch_uplink_budget {
+            let cost = batch.wire_size() as u128 * self.cfg.n.saturating_sub(1) as u128;
+            let ns = (cost * 1_000_000_000 / u128::from(rate.max(1))).min(u128::from(u64::MAX));
+            self.next_seal =
+                self.next_seal.max(self.now) + dwcp_core::Duration::from_nanos(ns as u64);
+        }
         let digest = batch.digest();
         self.store_batch(digest, batch.clone());
         self.send(Target::all_but(self.me), Message::Batch(batch));
