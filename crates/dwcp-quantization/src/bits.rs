@@ -208,7 +208,14 @@ mod tests {
     fn write_read_roundtrip_and_count() {
         let mut w = BitWriter::with_capacity(0);
         let mut c = BitCounter::default();
-        let items: [(u64, u32); 6] = [(5, 3), (u64::MAX, 64), (0, 0), (1, 1), (0x1234, 13), (7, 40)];
+        let items: [(u64, u32); 6] = [
+            (5, 3),
+            (u64::MAX, 64),
+            (0, 0),
+            (1, 1),
+            (0x1234, 13),
+            (7, 40),
+        ];
         for &(v, n) in &items {
             w.put(v, n);
             c.put(v, n);

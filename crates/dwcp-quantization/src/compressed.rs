@@ -118,7 +118,13 @@ impl Values {
 
     /// Checks every invariant documented on the variants.
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        let finite = |v: f32| if v.is_finite() { Ok(()) } else { Err(Error::NonFinite) };
+        let finite = |v: f32| {
+            if v.is_finite() {
+                Ok(())
+            } else {
+                Err(Error::NonFinite)
+            }
+        };
         match self {
             Values::F32(v) => v.iter().try_for_each(|&x| finite(x)),
             Values::Uniform {

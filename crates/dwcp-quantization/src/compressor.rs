@@ -1,10 +1,10 @@
 //! The [`Compress`] trait and the configurable [`Compressor`]
 //! (a [`Sparsifier`] followed by a [`Quantizer`]).
 
+use crate::Error;
 use crate::compressed::{Compressed, Support};
 use crate::quantize::Quantizer;
 use crate::sparsify::{random_k_indices, top_k_indices};
-use crate::Error;
 use dwcp_core::rng::Rng;
 
 /// Anything that turns a vector into a [`Compressed`] update.

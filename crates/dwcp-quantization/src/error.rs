@@ -40,7 +40,10 @@ impl fmt::Display for Error {
                 write!(f, "dimension {dim} exceeds the limit {max}")
             }
             Error::DimensionMismatch { expected, got } => {
-                write!(f, "output has length {got}, the update has dimension {expected}")
+                write!(
+                    f,
+                    "output has length {got}, the update has dimension {expected}"
+                )
             }
             Error::Truncated => write!(f, "message truncated"),
             Error::NonFinite => write!(f, "non-finite float"),

@@ -12,7 +12,11 @@ pub const FUZZ_LIMITS: Limits = Limits { max_dim: 1 << 16 };
 
 fn check(c: &Compressed) {
     let raw = c.encode();
-    assert_eq!(raw.len(), c.encoded_len(), "encoded_len differs from the encoding");
+    assert_eq!(
+        raw.len(),
+        c.encoded_len(),
+        "encoded_len differs from the encoding"
+    );
     let again = Compressed::decode(&raw, &FUZZ_LIMITS);
     assert_eq!(again.as_ref(), Ok(c), "raw re-encoding changed the update");
     let mut out = vec![0.0; c.dim()];
@@ -55,14 +59,21 @@ pub fn compress(data: &[u8]) {
         .collect();
     let quant = match q {
         0 => Quantizer::F32,
-        1 => Quantizer::Uniform { bits: (seed % 16) + 1, stochastic: seed & 1 == 1 },
-        2 => Quantizer::Qsgd { levels: u16::from(seed) + 1 },
+        1 => Quantizer::Uniform {
+            bits: (seed % 16) + 1,
+            stochastic: seed & 1 == 1,
+        },
+        2 => Quantizer::Qsgd {
+            levels: u16::from(seed) + 1,
+        },
         3 => Quantizer::Ternary,
         4 => Quantizer::Sign,
         _ => {
             let mut a = Adaptive::new(u64::from(seed) * 64);
             if let Ok(c) = a.compress(&x, &mut dwcp_core::rng::seeded(7)) {
-                assert!(c.encoded_len() as u64 * 8 <= a.budget_bits().max(8 * c.encoded_len() as u64));
+                assert!(
+                    c.encoded_len() as u64 * 8 <= a.budget_bits().max(8 * c.encoded_len() as u64)
+                );
                 check(&c);
             }
             return;
@@ -71,10 +82,16 @@ pub fn compress(data: &[u8]) {
     let sp = match s {
         0 => Sparsifier::Dense,
         1 => Sparsifier::TopK { k },
-        _ => Sparsifier::RandK { k, seed: u64::from(seed), rescale: seed & 2 == 2 },
+        _ => Sparsifier::RandK {
+            k,
+            seed: u64::from(seed),
+            rescale: seed & 2 == 2,
+        },
     };
     let mut comp = Compressor::new(sp, quant).expect("valid configuration");
-    let c = comp.compress(&x, &mut dwcp_core::rng::seeded(u64::from(seed))).expect("small input");
+    let c = comp
+        .compress(&x, &mut dwcp_core::rng::seeded(u64::from(seed)))
+        .expect("small input");
     // Finite inputs may still overflow (e.g. a QSGD norm or a rescale) to
     // non-finite scales; those must be refused by the decoder, not panic.
     match Compressed::decode(&c.encode(), &FUZZ_LIMITS) {

@@ -69,7 +69,11 @@ impl Quantizer {
             Quantizer::Ternary => ternary(v, rng),
             Quantizer::Sign => {
                 let sum: f64 = v.iter().map(|x| f64::from(x.abs())).sum();
-                let scale = if v.is_empty() { 0.0 } else { (sum / v.len() as f64) as f32 };
+                let scale = if v.is_empty() {
+                    0.0
+                } else {
+                    (sum / v.len() as f64) as f32
+                };
                 Values::Sign {
                     scale,
                     negative: v.iter().map(|&x| x < 0.0).collect(),
@@ -100,22 +104,27 @@ fn uniform(v: &[f32], bits: u8, stochastic: bool, rng: &mut Rng) -> Values {
     if v.is_empty() || min > max {
         (min, max) = (0.0, 0.0);
     }
-    let top = ((1u32 << bits) - 1) as f32;
+    let top_u = (1u32 << bits) - 1;
+    let top = top_u as f32;
     let range = max - min;
     let codes = if range > 0.0 && range.is_finite() {
         let inv = top / range;
-        v.iter()
-            .map(|&x| {
-                let t = ((x - min) * inv).clamp(0.0, top);
-                let c = if stochastic {
-                    let fl = t.floor();
-                    fl + f32::from(u8::from(unit(rng) < t - fl))
-                } else {
-                    t.round()
-                };
-                c.min(top) as u16
-            })
-            .collect()
+        // Float-to-int casts saturate (negatives and NaN give 0) and
+        // truncate, which is floor for t >= 0: no libm calls in the loop.
+        if stochastic {
+            v.iter()
+                .map(|&x| {
+                    let t = (x - min) * inv;
+                    let fl = t as u32;
+                    let up = u32::from(unit(rng) < t - fl as f32);
+                    (fl + up).min(top_u) as u16
+                })
+                .collect()
+        } else {
+            v.iter()
+                .map(|&x| (((x - min) * inv + 0.5) as u32).min(top_u) as u16)
+                .collect()
+        }
     } else {
         vec![0; v.len()]
     };
@@ -140,8 +149,9 @@ fn qsgd(v: &[f32], levels: u16, rng: &mut Rng) -> Values {
         v.iter()
             .map(|&x| {
                 let r = (x.abs() * k).min(s);
-                let fl = r.floor();
-                let l = (fl + f32::from(u8::from(unit(rng) < r - fl))).min(s) as i16;
+                let fl = r as u32; // floor, r >= 0
+                let up = u32::from(unit(rng) < r - fl as f32);
+                let l = (fl + up).min(u32::from(levels)) as i16;
                 if x < 0.0 { -l } else { l }
             })
             .collect()
@@ -186,8 +196,22 @@ mod tests {
         assert_eq!(qsgd_width(2), 3);
         assert_eq!(qsgd_width(127), 8);
         assert_eq!(qsgd_width(32767), 16);
-        assert!(Quantizer::Uniform { bits: 0, stochastic: false }.validate().is_err());
-        assert!(Quantizer::Uniform { bits: 17, stochastic: false }.validate().is_err());
+        assert!(
+            Quantizer::Uniform {
+                bits: 0,
+                stochastic: false
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            Quantizer::Uniform {
+                bits: 17,
+                stochastic: false
+            }
+            .validate()
+            .is_err()
+        );
         assert!(Quantizer::Qsgd { levels: 0 }.validate().is_err());
         assert!(Quantizer::Qsgd { levels: 40000 }.validate().is_err());
         assert!(Quantizer::Ternary.validate().is_ok());
@@ -196,7 +220,11 @@ mod tests {
     #[test]
     fn nearest_uniform_error_is_half_a_step() {
         let v: Vec<f32> = (0..100).map(|i| (i as f32 * 0.37).sin()).collect();
-        let q = Quantizer::Uniform { bits: 6, stochastic: false }.quantize(&v, &mut seeded(1));
+        let q = Quantizer::Uniform {
+            bits: 6,
+            stochastic: false,
+        }
+        .quantize(&v, &mut seeded(1));
         let step = 2.0 / 63.0;
         q.for_each(|j, y| assert!((y - v[j]).abs() <= step / 2.0 + 1e-6, "{j}"));
     }
@@ -206,7 +234,10 @@ mod tests {
         let mut r = seeded(3);
         for q in [
             Quantizer::F32,
-            Quantizer::Uniform { bits: 3, stochastic: true },
+            Quantizer::Uniform {
+                bits: 3,
+                stochastic: true,
+            },
             Quantizer::Qsgd { levels: 4 },
             Quantizer::Ternary,
             Quantizer::Sign,

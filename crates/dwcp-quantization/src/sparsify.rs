@@ -7,16 +7,61 @@ use rand::Rng as _;
 /// of the same seed.
 const RANDK_STREAM: u64 = 0x7261_6e64_6b5f_6d61; // "randk_ma"
 
-/// Sort keys ordering coordinates by decreasing magnitude, ties by increasing
-/// index: smaller key = larger `|x|`. NaN counts as the largest magnitude.
-fn rank_keys(x: &[f32]) -> Vec<u64> {
-    x.iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let mag = u64::from(v.abs().to_bits());
-            !((mag << 32) | u64::from(u32::MAX - i as u32))
-        })
-        .collect()
+/// Sort key of coordinate `i` with magnitude bits `mag`: smaller key =
+/// larger `|x|`, ties by increasing index. NaN counts as the largest magnitude.
+#[inline]
+fn key(mag: u32, i: usize) -> u64 {
+    !((u64::from(mag) << 32) | u64::from(u32::MAX - i as u32))
+}
+
+#[inline]
+fn index_of(key: u64) -> u32 {
+    u32::MAX - (!key as u32)
+}
+
+/// Keys of the coordinates whose magnitude is at least a threshold taken
+/// from a strided sample, chosen so that about `2k` pass. `None` when the
+/// sample is not worth it or fewer than `k` passed (then the caller ranks
+/// everything). Exact either way: every coordinate tied with or above the
+/// k-th largest magnitude passes.
+fn candidates(x: &[f32], k: usize) -> Option<Vec<u64>> {
+    const SAMPLE: usize = 2048;
+    let d = x.len();
+    if d < 8 * SAMPLE || k.saturating_mul(16) > d {
+        return None;
+    }
+    let stride = d / SAMPLE;
+    let mut sample: Vec<u32> = x
+        .iter()
+        .step_by(stride)
+        .take(SAMPLE)
+        .map(|v| v.abs().to_bits())
+        .collect();
+    let r = ((2 * k * SAMPLE) / d + 16).min(sample.len() - 1);
+    let (_, &mut t, _) = sample.select_nth_unstable_by(r, |a, b| b.cmp(a));
+    let mut keys = Vec::with_capacity(4 * k);
+    for (i, v) in x.iter().enumerate() {
+        let m = v.abs().to_bits();
+        if m >= t {
+            keys.push(key(m, i));
+        }
+    }
+    (keys.len() >= k).then_some(keys)
+}
+
+/// Keys of exactly the top `k` (`0 < k < x.len()`), unordered.
+fn top_keys(x: &[f32], k: usize) -> Vec<u64> {
+    let mut keys = candidates(x, k).unwrap_or_else(|| {
+        x.iter()
+            .enumerate()
+            .map(|(i, v)| key(v.abs().to_bits(), i))
+            .collect()
+    });
+    if k < keys.len() {
+        keys.select_nth_unstable(k - 1);
+        keys.truncate(k);
+    }
+    keys
 }
 
 /// The `k` coordinates of largest magnitude, in **decreasing magnitude**
@@ -27,18 +72,16 @@ pub fn top_k_ranked(x: &[f32], k: usize) -> Vec<u32> {
     if k == 0 {
         return Vec::new();
     }
-    let mut keys = rank_keys(x);
-    if k < keys.len() {
-        keys.select_nth_unstable(k - 1);
-        keys.truncate(k);
-    }
+    let mut keys = top_keys(x, k);
     keys.sort_unstable();
-    keys.iter().map(|&key| u32::MAX - (!key as u32)).collect()
+    keys.into_iter().map(index_of).collect()
 }
 
-/// The `k` coordinates of largest magnitude, **increasing** (exact selection
-/// with `select_nth_unstable`, O(d) expected plus O(k log k) to sort the
-/// result). Ties are broken towards lower indices. `x.len()` must fit a `u32`.
+/// The `k` coordinates of largest magnitude, **increasing**: exact
+/// selection with `select_nth_unstable` (O(d) expected) on the coordinates
+/// that pass a threshold estimated from a sample (all of them if too few
+/// pass), plus O(k log k) to sort the result. Ties are broken towards lower
+/// indices. `x.len()` must fit a `u32`.
 pub fn top_k_indices(x: &[f32], k: usize) -> Vec<u32> {
     let k = k.min(x.len());
     if k == 0 {
@@ -47,12 +90,7 @@ pub fn top_k_indices(x: &[f32], k: usize) -> Vec<u32> {
     if k == x.len() {
         return (0..x.len() as u32).collect();
     }
-    let mut keys = rank_keys(x);
-    keys.select_nth_unstable(k - 1);
-    let mut idx: Vec<u32> = keys[..k]
-        .iter()
-        .map(|&key| u32::MAX - (!key as u32))
-        .collect();
+    let mut idx: Vec<u32> = top_keys(x, k).into_iter().map(index_of).collect();
     idx.sort_unstable();
     idx
 }
@@ -124,6 +162,32 @@ mod tests {
         assert_eq!(top_k_indices(&x, 0), Vec::<u32>::new());
         assert_eq!(top_k_indices(&x, 9), vec![0, 1, 2, 3, 4]);
         assert_eq!(top_k_indices(&[f32::NAN, 1.0], 1), vec![0]);
+    }
+
+    #[test]
+    fn sampled_threshold_matches_full_ranking() {
+        // Large enough for the sampled path; adversarial orders included.
+        let d = 40_000;
+        let inputs: Vec<Vec<f32>> = vec![
+            (0..d).map(|i| ((i * 7919) % 1000) as f32 - 500.0).collect(),
+            (0..d).map(|i| i as f32).collect(),
+            (0..d).map(|i| (d - i) as f32).collect(),
+            vec![1.0; d],
+        ];
+        for x in inputs {
+            for k in [1, 10, 500, 2000] {
+                let mut full: Vec<u64> = x
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| key(v.abs().to_bits(), i))
+                    .collect();
+                full.sort_unstable();
+                let mut want: Vec<u32> = full[..k].iter().map(|&kk| index_of(kk)).collect();
+                assert_eq!(top_k_ranked(&x, k), want);
+                want.sort_unstable();
+                assert_eq!(top_k_indices(&x, k), want);
+            }
+        }
     }
 
     #[test]

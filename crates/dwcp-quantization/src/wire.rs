@@ -23,11 +23,11 @@
 //! [`Limits`], every count against the dimension and the bits left, so no
 //! allocation is sized by an unchecked length.
 
+use crate::Error;
 use crate::bits::{BitCounter, BitReader, BitSink, BitWriter};
 use crate::compressed::{Compressed, MAX_QSGD_LEVELS, Support, Values};
 use crate::quantize::{Quantizer, qsgd_width};
 use crate::sparsify::random_k_indices;
-use crate::Error;
 use std::io::Read;
 
 /// The format version written in byte 0.
@@ -159,7 +159,10 @@ impl Compressed {
         s.put(vkind, 3);
         match &self.support {
             Support::Dense => {}
-            Support::Sparse { indices, seed: None } => {
+            Support::Sparse {
+                indices,
+                seed: None,
+            } => {
                 s.varint(indices.len() as u64);
                 let (r, _) = rice_parameter(indices);
                 s.put(u64::from(r), 5);
@@ -210,7 +213,11 @@ impl Compressed {
                         .iter()
                         .rev()
                         .fold(0u64, |acc, &c| acc * 3 + (c + 1) as u64);
-                    let w = if group.len() == 5 { 8 } else { TRIT_BITS[group.len()] };
+                    let w = if group.len() == 5 {
+                        8
+                    } else {
+                        TRIT_BITS[group.len()]
+                    };
                     s.put(v, w);
                 }
             }
@@ -262,7 +269,11 @@ impl Compressed {
             }
             Entropy::Auto => {
                 let z = self.encode_with(Entropy::Zstd);
-                if z.len() < self.encoded_len() { z } else { self.encode() }
+                if z.len() < self.encoded_len() {
+                    z
+                } else {
+                    self.encode()
+                }
             }
         }
     }
@@ -339,7 +350,9 @@ fn decode_body(body: &[u8], limits: &Limits) -> Result<Compressed, Error> {
             for _ in 0..n {
                 let q = r.unary(dim)?;
                 let g = (q << rice) | r.get(rice)?;
-                let i = next.checked_add(g).ok_or(Error::Malformed("index overflow"))?;
+                let i = next
+                    .checked_add(g)
+                    .ok_or(Error::Malformed("index overflow"))?;
                 if i >= dim {
                     return Err(Error::Malformed("index out of range"));
                 }
@@ -453,7 +466,9 @@ fn decode_values(r: &mut BitReader<'_>, kind: u64, n: u64) -> Result<Values, Err
         4 => {
             let scale = r.finite_f32()?;
             let n = need(r, n, 1)?;
-            let negative = (0..n).map(|_| r.get(1).map(|b| b == 1)).collect::<Result<_, _>>()?;
+            let negative = (0..n)
+                .map(|_| r.get(1).map(|b| b == 1))
+                .collect::<Result<_, _>>()?;
             Values::Sign { scale, negative }
         }
         _ => return Err(Error::Malformed("unknown value kind")),

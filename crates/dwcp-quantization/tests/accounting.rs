@@ -11,29 +11,78 @@ use dwcp_quantization::{
 const D: usize = 100_000;
 
 fn u(bits: u8) -> Quantizer {
-    Quantizer::Uniform { bits, stochastic: false }
+    Quantizer::Uniform {
+        bits,
+        stochastic: false,
+    }
 }
 
 /// (name, compressor, expected bits per coordinate, tolerance).
 fn table() -> Vec<(&'static str, Compressor, f64, f64)> {
     let dense = Sparsifier::Dense;
-    let top = |f: f64| Sparsifier::TopK { k: k_for_fraction(f, D) };
-    let rk = Sparsifier::RandK { k: k_for_fraction(0.01, D), seed: 1, rescale: false };
+    let top = |f: f64| Sparsifier::TopK {
+        k: k_for_fraction(f, D),
+    };
+    let rk = Sparsifier::RandK {
+        k: k_for_fraction(0.01, D),
+        seed: 1,
+        rescale: false,
+    };
     let c = |s, q| Compressor::new(s, q).unwrap();
     vec![
         ("dense f32", c(dense, Quantizer::F32), 32.0, 0.001),
         ("dense 8-bit uniform", c(dense, u(8)), 8.0, 0.001),
         ("dense 4-bit uniform", c(dense, u(4)), 4.0, 0.001),
-        ("QSGD s=1 (2-bit codes)", c(dense, Quantizer::Qsgd { levels: 1 }), 2.0, 0.001),
-        ("QSGD s=127 (8-bit codes)", c(dense, Quantizer::Qsgd { levels: 127 }), 8.0, 0.001),
-        ("TernGrad (5 trits per byte)", c(dense, Quantizer::Ternary), 1.6, 0.001),
-        ("sign + mean-abs scale", c(dense, Quantizer::Sign), 1.0, 0.001),
+        (
+            "QSGD s=1 (2-bit codes)",
+            c(dense, Quantizer::Qsgd { levels: 1 }),
+            2.0,
+            0.001,
+        ),
+        (
+            "QSGD s=127 (8-bit codes)",
+            c(dense, Quantizer::Qsgd { levels: 127 }),
+            8.0,
+            0.001,
+        ),
+        (
+            "TernGrad (5 trits per byte)",
+            c(dense, Quantizer::Ternary),
+            1.6,
+            0.001,
+        ),
+        (
+            "sign + mean-abs scale",
+            c(dense, Quantizer::Sign),
+            1.0,
+            0.001,
+        ),
         // Sparse: k·(Rice index ≈ log2(d/k) + 1.5 bits + value bits) / d.
-        ("top-1% f32", c(top(0.01), Quantizer::F32), 0.01 * (32.0 + 8.1), 0.01),
+        (
+            "top-1% f32",
+            c(top(0.01), Quantizer::F32),
+            0.01 * (32.0 + 8.1),
+            0.01,
+        ),
         ("top-1% 4-bit", c(top(0.01), u(4)), 0.01 * (4.0 + 8.1), 0.01),
-        ("top-0.5% 4-bit", c(top(0.005), u(4)), 0.005 * (4.0 + 9.1), 0.01),
-        ("top-0.5% sign (STC-like)", c(top(0.005), Quantizer::Sign), 0.005 * (1.0 + 9.1), 0.01),
-        ("random-1% 4-bit (seeded mask)", c(rk, u(4)), 0.01 * 4.0, 0.003),
+        (
+            "top-0.5% 4-bit",
+            c(top(0.005), u(4)),
+            0.005 * (4.0 + 9.1),
+            0.01,
+        ),
+        (
+            "top-0.5% sign (STC-like)",
+            c(top(0.005), Quantizer::Sign),
+            0.005 * (1.0 + 9.1),
+            0.01,
+        ),
+        (
+            "random-1% 4-bit (seeded mask)",
+            c(rk, u(4)),
+            0.01 * 4.0,
+            0.003,
+        ),
     ]
 }
 
@@ -52,7 +101,10 @@ fn bits_per_coordinate_at_d_1e5() {
             "| {name} | {bytes} | {bpc:.3} | {:.0}× | {auto} |",
             (4 * D) as f64 / bytes as f64
         );
-        assert!((bpc - expect).abs() <= tol.max(expect * 0.05), "{name}: {bpc} vs {expect}");
+        assert!(
+            (bpc - expect).abs() <= tol.max(expect * 0.05),
+            "{name}: {bpc} vs {expect}"
+        );
     }
 }
 

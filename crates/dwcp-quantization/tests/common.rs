@@ -7,9 +7,18 @@ use dwcp_quantization::{Compressor, Quantizer, Sparsifier};
 pub fn quantizers() -> Vec<Quantizer> {
     vec![
         Quantizer::F32,
-        Quantizer::Uniform { bits: 1, stochastic: false },
-        Quantizer::Uniform { bits: 4, stochastic: true },
-        Quantizer::Uniform { bits: 16, stochastic: false },
+        Quantizer::Uniform {
+            bits: 1,
+            stochastic: false,
+        },
+        Quantizer::Uniform {
+            bits: 4,
+            stochastic: true,
+        },
+        Quantizer::Uniform {
+            bits: 16,
+            stochastic: false,
+        },
         Quantizer::Qsgd { levels: 1 },
         Quantizer::Qsgd { levels: 100 },
         Quantizer::Qsgd { levels: 32767 },
@@ -23,8 +32,16 @@ pub fn sparsifiers(k: usize, seed: u64) -> Vec<Sparsifier> {
     vec![
         Sparsifier::Dense,
         Sparsifier::TopK { k },
-        Sparsifier::RandK { k, seed, rescale: false },
-        Sparsifier::RandK { k, seed, rescale: true },
+        Sparsifier::RandK {
+            k,
+            seed,
+            rescale: false,
+        },
+        Sparsifier::RandK {
+            k,
+            seed,
+            rescale: true,
+        },
     ]
 }
 
@@ -45,7 +62,10 @@ pub fn gaussian(d: usize, seed: u64) -> Vec<f32> {
     let mut r = dwcp_core::rng::seeded(seed);
     (0..d)
         .map(|_| {
-            (0..4).map(|_| (r.next_u32() >> 8) as f32 / (1u32 << 24) as f32).sum::<f32>() - 2.0
+            (0..4)
+                .map(|_| (r.next_u32() >> 8) as f32 / (1u32 << 24) as f32)
+                .sum::<f32>()
+                - 2.0
         })
         .collect()
 }

@@ -178,25 +178,73 @@ fn decoder_refuses_what_it_must() {
     let huge = [1u8, 0, 0xff, 0xff, 0xff, 0x1f, 0];
     assert!(Compressed::decode(&huge, &Limits::new(usize::MAX)).is_err());
     // Constructor invariants.
-    assert!(Compressed::new(3, Support::Sparse { indices: vec![2, 1], seed: None }, Values::F32(vec![0.0; 2])).is_err());
-    assert!(Compressed::new(3, Support::Sparse { indices: vec![0, 3], seed: None }, Values::F32(vec![0.0; 2])).is_err());
+    assert!(
+        Compressed::new(
+            3,
+            Support::Sparse {
+                indices: vec![2, 1],
+                seed: None
+            },
+            Values::F32(vec![0.0; 2])
+        )
+        .is_err()
+    );
+    assert!(
+        Compressed::new(
+            3,
+            Support::Sparse {
+                indices: vec![0, 3],
+                seed: None
+            },
+            Values::F32(vec![0.0; 2])
+        )
+        .is_err()
+    );
     let mask = dwcp_quantization::random_k_indices(5, 10, 2);
-    let seeded_support = |indices: Vec<u32>| Support::Sparse { indices, seed: Some(5) };
+    let seeded_support = |indices: Vec<u32>| Support::Sparse {
+        indices,
+        seed: Some(5),
+    };
     assert!(Compressed::new(10, seeded_support(mask.clone()), Values::F32(vec![0.0; 2])).is_ok());
-    let other = if mask == [0, 1] { vec![0, 2] } else { vec![0, 1] };
+    let other = if mask == [0, 1] {
+        vec![0, 2]
+    } else {
+        vec![0, 1]
+    };
     assert!(Compressed::new(10, seeded_support(other), Values::F32(vec![0.0; 2])).is_err());
-    assert!(Compressed::new(3, Support::Dense, Values::Ternary { scale: 1.0, codes: vec![0, 2, 0] }).is_err());
+    assert!(
+        Compressed::new(
+            3,
+            Support::Dense,
+            Values::Ternary {
+                scale: 1.0,
+                codes: vec![0, 2, 0]
+            }
+        )
+        .is_err()
+    );
 }
 
 #[test]
 fn random_k_masks_agree_across_clients() {
     let (d, k, seed) = (1000, 50, dwcp_quantization::round_seed(42, 7));
-    let mut a = Compressor::new(Sparsifier::RandK { k, seed, rescale: false }, Quantizer::F32).unwrap();
+    let mut a = Compressor::new(
+        Sparsifier::RandK {
+            k,
+            seed,
+            rescale: false,
+        },
+        Quantizer::F32,
+    )
+    .unwrap();
     let mut b = a;
     let ca = a.compress(&common::gaussian(d, 1), &mut seeded(1)).unwrap();
     let cb = b.compress(&common::gaussian(d, 2), &mut seeded(2)).unwrap();
     assert_eq!(ca.indices(), cb.indices());
-    assert_ne!(dwcp_quantization::round_seed(42, 7), dwcp_quantization::round_seed(42, 8));
+    assert_ne!(
+        dwcp_quantization::round_seed(42, 7),
+        dwcp_quantization::round_seed(42, 8)
+    );
     // Only the seed and k go on the wire: about 32 bits per value plus 10 bytes.
     assert!(ca.encoded_len() <= 4 * k + 16);
 }

@@ -51,7 +51,10 @@ fn input() -> Vec<f32> {
 }
 
 fn norm(x: &[f32]) -> f64 {
-    x.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>().sqrt()
+    x.iter()
+        .map(|&v| f64::from(v) * f64::from(v))
+        .sum::<f64>()
+        .sqrt()
 }
 
 fn max_abs(x: &[f32]) -> f64 {
@@ -80,9 +83,14 @@ fn ternary_is_unbiased() {
 fn stochastic_uniform_is_unbiased() {
     let x = input();
     for bits in [1u8, 3] {
-        let q = Quantizer::Uniform { bits, stochastic: true };
+        let q = Quantizer::Uniform {
+            bits,
+            stochastic: true,
+        };
         let comp = Compressor::new(Sparsifier::Dense, q).unwrap();
-        let (lo, hi) = x.iter().fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+        let (lo, hi) = x
+            .iter()
+            .fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
         let w = f64::from(hi - lo) / f64::from((1u32 << bits) - 1);
         assert_eq!(violations(comp, &x, |_| w), 0, "bits = {bits}");
     }
@@ -92,7 +100,11 @@ fn stochastic_uniform_is_unbiased() {
 fn rescaled_random_k_is_unbiased() {
     let x = input();
     let (d, k) = (x.len(), 8);
-    let s = Sparsifier::RandK { k, seed: 0, rescale: true };
+    let s = Sparsifier::RandK {
+        k,
+        seed: 0,
+        rescale: true,
+    };
     let comp = Compressor::new(s, Quantizer::F32).unwrap();
     let ratio = d as f64 / k as f64;
     assert_eq!(violations(comp, &x, |i| f64::from(x[i].abs()) * ratio), 0);
@@ -100,7 +112,10 @@ fn rescaled_random_k_is_unbiased() {
     // unbiased steps); its width is at most the sum of both.
     let comp = Compressor::new(s, Quantizer::Qsgd { levels: 4 }).unwrap();
     let w = norm(&x) * ratio / 4.0;
-    assert_eq!(violations(comp, &x, |i| f64::from(x[i].abs()) * ratio + 2.0 * w), 0);
+    assert_eq!(
+        violations(comp, &x, |i| f64::from(x[i].abs()) * ratio + 2.0 * w),
+        0
+    );
 }
 
 #[test]
@@ -110,7 +125,10 @@ fn biased_schemes_fail_the_same_bound() {
     let sign = Compressor::new(Sparsifier::Dense, Quantizer::Sign).unwrap();
     let w = max_abs(&x);
     assert!(violations(sign, &x, |_| w / 4.0) > 0);
-    let near = Quantizer::Uniform { bits: 1, stochastic: false };
+    let near = Quantizer::Uniform {
+        bits: 1,
+        stochastic: false,
+    };
     let near = Compressor::new(Sparsifier::Dense, near).unwrap();
     assert!(violations(near, &x, |_| w / 4.0) > 0);
     let topk = Compressor::new(Sparsifier::TopK { k: 8 }, Quantizer::F32).unwrap();
