@@ -13,7 +13,12 @@ fn main() {
         let r = run(&d, &setup, &m, seed).expect("run");
         println!(
             "{} seed {seed}: final {:.4} bytes up {} down {} reached {:?} evidence {} [{:.2}s]",
-            r.method, r.final_accuracy, r.traffic.up, r.traffic.down, r.reached, r.evidence,
+            r.method,
+            r.final_accuracy,
+            r.traffic.up,
+            r.traffic.down,
+            r.reached,
+            r.evidence,
             t.elapsed().as_secs_f64()
         );
     }

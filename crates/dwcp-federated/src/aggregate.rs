@@ -88,10 +88,7 @@ impl fmt::Display for AggError {
 impl std::error::Error for AggError {}
 
 fn dist2(a: &[f32], b: &[f32]) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| f64::from(x - y).powi(2))
-        .sum()
+    a.iter().zip(b).map(|(x, y)| f64::from(x - y).powi(2)).sum()
 }
 
 fn mean_of(ups: &[&[f32]], weights: &[f64]) -> Vec<f32> {
@@ -103,7 +100,9 @@ fn mean_of(ups: &[&[f32]], weights: &[f64]) -> Vec<f32> {
             *o += w * f64::from(x);
         }
     }
-    out.iter().map(|&v| (v / total.max(f64::MIN_POSITIVE)) as f32).collect()
+    out.iter()
+        .map(|&v| (v / total.max(f64::MIN_POSITIVE)) as f32)
+        .collect()
 }
 
 /// Krum scores (lower is better), one per update.
@@ -112,7 +111,10 @@ pub fn krum_scores(ups: &[&[f32]], f: usize) -> Vec<f64> {
     let near = n.saturating_sub(f + 2).max(1);
     (0..n)
         .map(|i| {
-            let mut d: Vec<f64> = (0..n).filter(|&j| j != i).map(|j| dist2(ups[i], ups[j])).collect();
+            let mut d: Vec<f64> = (0..n)
+                .filter(|&j| j != i)
+                .map(|j| dist2(ups[i], ups[j]))
+                .collect();
             d.sort_by(f64::total_cmp);
             d.iter().take(near).sum()
         })
@@ -167,7 +169,10 @@ pub fn aggregate(
             };
             if let Rule::TrimmedMean { .. } = rule {
                 if n <= 2 * trim {
-                    return Err(AggError::TooFew { n, need: 2 * trim + 1 });
+                    return Err(AggError::TooFew {
+                        n,
+                        need: 2 * trim + 1,
+                    });
                 }
             }
             let mut col = vec![0f32; n];
@@ -204,7 +209,11 @@ pub fn aggregate(
                 if u_norm == 0.0 || s_norm == 0.0 {
                     continue;
                 }
-                let dot: f64 = u.iter().zip(s).map(|(&a, &b)| f64::from(a) * f64::from(b)).sum();
+                let dot: f64 = u
+                    .iter()
+                    .zip(s)
+                    .map(|(&a, &b)| f64::from(a) * f64::from(b))
+                    .sum();
                 let trust = (dot / (u_norm * s_norm)).max(0.0);
                 if trust == 0.0 {
                     continue;
@@ -239,7 +248,14 @@ mod tests {
 
     #[test]
     fn robust_rules_ignore_an_outlier() {
-        let u = ups(&[[1.0, 1.0], [1.1, 0.9], [0.9, 1.1], [1.0, 1.05], [0.95, 1.0], [100.0, -100.0]]);
+        let u = ups(&[
+            [1.0, 1.0],
+            [1.1, 0.9],
+            [0.9, 1.1],
+            [1.0, 1.05],
+            [0.95, 1.0],
+            [100.0, -100.0],
+        ]);
         for rule in [
             Rule::Krum { f: 1 },
             Rule::MultiKrum { f: 1, m: 3 },
@@ -262,7 +278,10 @@ mod tests {
             aggregate(Rule::Krum { f: 1 }, &u, None),
             Err(AggError::TooFew { n: 4, need: 5 })
         );
-        assert_eq!(aggregate(Rule::FlTrust, &u, None), Err(AggError::NoServerUpdate));
+        assert_eq!(
+            aggregate(Rule::FlTrust, &u, None),
+            Err(AggError::NoServerUpdate)
+        );
         assert_eq!(aggregate(Rule::Median, &[], None), Err(AggError::Empty));
     }
 

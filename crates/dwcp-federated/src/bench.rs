@@ -7,10 +7,10 @@ use crate::compress::Compression;
 use crate::config::FlConfig;
 use crate::data::{Dataset, dirichlet_partition, stratified_split};
 use crate::model::accuracy_of;
+use crate::rand_util::shuffle;
 use crate::select::Selector;
 use crate::server::Server;
 use crate::sim::{Attack, Federation, Traffic};
-use crate::rand_util::shuffle;
 use dwcp_core::NodeId;
 use dwcp_core::rng;
 
@@ -124,7 +124,14 @@ pub fn build(
     seed: u64,
 ) -> Result<(Federation, Dataset), String> {
     let (train, test) = stratified_split(data, setup.test_fraction, seed);
-    let parts = dirichlet_partition(data, &train, setup.clients, setup.alpha, setup.min_per_client, seed);
+    let parts = dirichlet_partition(
+        data,
+        &train,
+        setup.clients,
+        setup.alpha,
+        setup.min_per_client,
+        seed,
+    );
     let mut cfg = FlConfig::new(setup.clients as u32);
     cfg.model.sizes = std::iter::once(data.dim)
         .chain(setup.hidden.iter().copied())
@@ -171,7 +178,13 @@ pub fn run(data: &Dataset, setup: &Setup, method: &Method, seed: u64) -> Result<
 }
 
 /// Drives a built federation; see [`run`].
-pub fn drive(fed: &mut Federation, test: &Dataset, setup: &Setup, method: &Method, seed: u64) -> RunResult {
+pub fn drive(
+    fed: &mut Federation,
+    test: &Dataset,
+    setup: &Setup,
+    method: &Method,
+    seed: u64,
+) -> RunResult {
     let spec = fed.server.config().model.clone();
     let mut curve = vec![];
     let mut reached = None;

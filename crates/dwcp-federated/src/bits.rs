@@ -14,7 +14,11 @@ impl BitWriter {
         if width == 0 {
             return;
         }
-        let mask = if width == 32 { u32::MAX } else { (1u32 << width) - 1 };
+        let mask = if width == 32 {
+            u32::MAX
+        } else {
+            (1u32 << width) - 1
+        };
         self.acc |= u64::from(v & mask) << self.used;
         self.used += width;
         while self.used >= 8 {
@@ -63,7 +67,11 @@ impl<'a> BitReader<'a> {
             self.acc |= u64::from(b) << self.avail;
             self.avail += 8;
         }
-        let mask = if width == 32 { u64::from(u32::MAX) } else { (1u64 << width) - 1 };
+        let mask = if width == 32 {
+            u64::from(u32::MAX)
+        } else {
+            (1u64 << width) - 1
+        };
         let v = (self.acc & mask) as u32;
         self.acc >>= width;
         self.avail -= width;

@@ -134,7 +134,11 @@ impl Client {
             return;
         }
         let model_ok = if rs.full {
-            match decode(&rs.model, self.dim, self.cfg.max_update_bytes.max(self.dim * 4 + 16)) {
+            match decode(
+                &rs.model,
+                self.dim,
+                self.cfg.max_update_bytes.max(self.dim * 4 + 16),
+            ) {
                 Ok(p) => {
                     self.model = p.to_dense();
                     self.version = rs.version;
@@ -217,7 +221,12 @@ impl Client {
         };
         let mut total = r.own.0;
         let mut contributors = 1u32;
-        let mut sum: Vec<f64> = r.own.1.iter().map(|&v| r.own.0 as f64 * f64::from(v)).collect();
+        let mut sum: Vec<f64> = r
+            .own
+            .1
+            .iter()
+            .map(|&v| r.own.0 as f64 * f64::from(v))
+            .collect();
         for (w, k, u) in r.got.values() {
             total = total.saturating_add(*w);
             contributors = contributors.saturating_add(*k);
@@ -225,7 +234,10 @@ impl Client {
                 *s += *w as f64 * f64::from(v);
             }
         }
-        let mean: Vec<f32> = sum.iter().map(|&s| (s / total.max(1) as f64) as f32).collect();
+        let mean: Vec<f32> = sum
+            .iter()
+            .map(|&s| (s / total.max(1) as f64) as f32)
+            .collect();
         self.upload(r.round, r.parent, total, contributors, &mean);
     }
 

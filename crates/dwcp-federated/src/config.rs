@@ -87,7 +87,10 @@ impl FlConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let dim = self.model.num_params();
         if dim == 0 {
-            return Err(ConfigError::Invalid(format!("model sizes {:?}", self.model.sizes)));
+            return Err(ConfigError::Invalid(format!(
+                "model sizes {:?}",
+                self.model.sizes
+            )));
         }
         if self.clients.is_empty() || self.clients.contains(&self.server) {
             return Err(ConfigError::Invalid(
@@ -100,7 +103,9 @@ impl FlConfig {
             ));
         }
         if self.local.batch == 0 || self.rounds == 0 {
-            return Err(ConfigError::Invalid("batch and rounds must be positive".into()));
+            return Err(ConfigError::Invalid(
+                "batch and rounds must be positive".into(),
+            ));
         }
         if self.relay_timeout >= self.round_timeout && self.relays {
             return Err(ConfigError::Invalid(

@@ -258,7 +258,11 @@ pub fn dirichlet_partition(
     for _ in 0..1000 {
         parts = vec![vec![]; clients];
         for c in 0..d.classes {
-            let mut idx: Vec<usize> = train.iter().copied().filter(|&i| d.labels[i] == c).collect();
+            let mut idx: Vec<usize> = train
+                .iter()
+                .copied()
+                .filter(|&i| d.labels[i] == c)
+                .collect();
             shuffle(&mut idx, &mut rng);
             let g: Vec<f64> = (0..clients).map(|_| gamma(alpha, &mut rng)).collect();
             let total: f64 = g.iter().sum::<f64>().max(f64::MIN_POSITIVE);
@@ -296,14 +300,35 @@ mod tests {
 
     #[test]
     fn csv_errors_are_reported_not_panicked() {
-        assert!(matches!(parse_csv("1,2,x\n"), Err(DataError::Parse { line: 1, .. })));
-        assert!(matches!(parse_csv("1,2,0\n1,1\n"), Err(DataError::Parse { line: 2, .. })));
-        assert!(matches!(parse_csv("1,2,-1\n"), Err(DataError::Parse { .. })));
-        assert!(matches!(parse_csv("1,2,0.5\n"), Err(DataError::Parse { .. })));
-        assert!(matches!(parse_csv("1,nan,1\n"), Err(DataError::Parse { .. })));
-        assert!(matches!(parse_csv("# only a comment\n"), Err(DataError::Empty)));
+        assert!(matches!(
+            parse_csv("1,2,x\n"),
+            Err(DataError::Parse { line: 1, .. })
+        ));
+        assert!(matches!(
+            parse_csv("1,2,0\n1,1\n"),
+            Err(DataError::Parse { line: 2, .. })
+        ));
+        assert!(matches!(
+            parse_csv("1,2,-1\n"),
+            Err(DataError::Parse { .. })
+        ));
+        assert!(matches!(
+            parse_csv("1,2,0.5\n"),
+            Err(DataError::Parse { .. })
+        ));
+        assert!(matches!(
+            parse_csv("1,nan,1\n"),
+            Err(DataError::Parse { .. })
+        ));
+        assert!(matches!(
+            parse_csv("# only a comment\n"),
+            Err(DataError::Empty)
+        ));
         let d = parse_csv("# c\n0.5,1,0\n\n2,3,1\n").unwrap();
-        assert_eq!((d.len(), d.dim, d.classes, d.labels.clone()), (2, 2, 2, vec![0, 1]));
+        assert_eq!(
+            (d.len(), d.dim, d.classes, d.labels.clone()),
+            (2, 2, 2, vec![0, 1])
+        );
         assert!(parse_csv_bytes(&[0x1f, 0x8b, 1, 2, 3]).is_err());
     }
 

@@ -78,7 +78,8 @@ fn batch(d: &Dataset, idx: &[usize]) -> (Array2<f32>, Vec<usize>) {
         x.extend_from_slice(d.row(i));
         y.push(d.labels[i]);
     }
-    let x = Array2::from_shape_vec((idx.len(), d.dim), x).unwrap_or_else(|_| Array2::zeros((0, d.dim)));
+    let x =
+        Array2::from_shape_vec((idx.len(), d.dim), x).unwrap_or_else(|_| Array2::zeros((0, d.dim)));
     (x, y)
 }
 

@@ -218,7 +218,11 @@ impl Server {
             got: BTreeMap::new(),
             rejected: 0,
         });
-        if self.collecting.as_ref().is_some_and(|c| c.expected.is_empty()) {
+        if self
+            .collecting
+            .as_ref()
+            .is_some_and(|c| c.expected.is_empty())
+        {
             self.close_round(now);
         }
     }

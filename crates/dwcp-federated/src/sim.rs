@@ -182,13 +182,19 @@ impl Federation {
             .insert((at + self.latency + delay, self.seq), (from, to, msg));
     }
 
-    fn drain(&mut self, id: NodeId, sent: &mut Vec<(NodeId, NodeId, FlMessage)>) -> Vec<RoundOutcome> {
+    fn drain(
+        &mut self,
+        id: NodeId,
+        sent: &mut Vec<(NodeId, NodeId, FlMessage)>,
+    ) -> Vec<RoundOutcome> {
         let mut delivered = vec![];
         let nodes = self.nodes;
         if id == self.server.id() {
             while let Some(o) = self.server.poll_output() {
                 match o {
-                    Output::Send { to, msg } => to_each(&to, nodes, |t| sent.push((id, t, msg.clone()))),
+                    Output::Send { to, msg } => {
+                        to_each(&to, nodes, |t| sent.push((id, t, msg.clone())))
+                    }
                     Output::Deliver(v) => delivered.push(v),
                     Output::Evidence(e) => self.evidence.push((id, e)),
                     Output::Persist(_) => {}
@@ -197,7 +203,9 @@ impl Federation {
         } else if let Some(c) = self.clients.get_mut(&id) {
             while let Some(o) = c.poll_output() {
                 match o {
-                    Output::Send { to, msg } => to_each(&to, nodes, |t| sent.push((id, t, msg.clone()))),
+                    Output::Send { to, msg } => {
+                        to_each(&to, nodes, |t| sent.push((id, t, msg.clone())))
+                    }
                     Output::Evidence(e) => self.evidence.push((id, e)),
                     Output::Deliver(_) | Output::Persist(_) => {}
                 }
@@ -212,7 +220,9 @@ impl Federation {
             return;
         }
         let dense = |m: &FlMessage, dim: usize| match m {
-            FlMessage::Update(u) => decode(&u.payload, dim, usize::MAX).ok().map(|p| p.to_dense()),
+            FlMessage::Update(u) => decode(&u.payload, dim, usize::MAX)
+                .ok()
+                .map(|p| p.to_dense()),
             _ => None,
         };
         let honest: Vec<Vec<f32>> = sent
@@ -270,7 +280,11 @@ impl Federation {
     /// Starts the server and runs until it has closed every round or
     /// `max_rounds` more rounds closed; `on_round` sees each closed round
     /// and the server (to evaluate the model).
-    pub fn run(&mut self, max_rounds: u64, mut on_round: impl FnMut(&RoundOutcome, &Server, &Traffic)) {
+    pub fn run(
+        &mut self,
+        max_rounds: u64,
+        mut on_round: impl FnMut(&RoundOutcome, &Server, &Traffic),
+    ) {
         let start = self.outcomes.len() as u64;
         let sid = self.server.id();
         self.server.handle_request(self.now, ServerRequest::Start);
@@ -310,7 +324,12 @@ impl Federation {
             }
             let ids: Vec<NodeId> = self.clients.keys().copied().collect();
             for id in ids {
-                if self.clients.get(&id).and_then(|c| c.next_deadline()).is_some_and(|d| d <= self.now) {
+                if self
+                    .clients
+                    .get(&id)
+                    .and_then(|c| c.next_deadline())
+                    .is_some_and(|d| d <= self.now)
+                {
                     if let Some(c) = self.clients.get_mut(&id) {
                         c.handle_timeout(self.now);
                     }
@@ -326,7 +345,11 @@ impl Federation {
         }
     }
 
-    fn record(&mut self, closed: Vec<RoundOutcome>, on_round: &mut impl FnMut(&RoundOutcome, &Server, &Traffic)) {
+    fn record(
+        &mut self,
+        closed: Vec<RoundOutcome>,
+        on_round: &mut impl FnMut(&RoundOutcome, &Server, &Traffic),
+    ) {
         for o in closed {
             on_round(&o, &self.server, &self.traffic);
             self.outcomes.push(o);

@@ -245,7 +245,11 @@ pub fn decode(bytes: &[u8], dim: usize, max_bytes: usize) -> Result<Packed, Wire
     }
     let packed = match tag {
         0 => {
-            let raw = take(bytes, &mut pos, dim.checked_mul(4).ok_or(WireError::Malformed("length"))?)?;
+            let raw = take(
+                bytes,
+                &mut pos,
+                dim.checked_mul(4).ok_or(WireError::Malformed("length"))?,
+            )?;
             let v: Vec<f32> = raw
                 .chunks_exact(4)
                 .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))

@@ -1,0 +1,223 @@
+//! The pre-registered experiments behind the lab's `fl-*` reports. Each
+//! returns plain rows; the lab formats them, draws plots and checks claims.
+
+use crate::aggregate::Rule;
+use crate::bench::{Method, RunResult, Setup, build, drive, run};
+use crate::data::{Dataset, dirichlet_partition, stratified_split};
+use crate::select::{RoundPlan, Uniform};
+use crate::sim::Attack;
+use crate::tcs::{Logged, Radio, TcsSelector};
+use std::sync::{Arc, Mutex};
+
+/// `fl-digits`: dense FedAvg and the compressed method on identical splits
+/// for every seed. Returns `(dense runs, compressed runs)`, one per seed.
+pub fn digits(
+    data: &Dataset,
+    setup: &Setup,
+    seeds: &[u64],
+) -> Result<(Vec<RunResult>, Vec<RunResult>), String> {
+    let mut dense = vec![];
+    let mut comp = vec![];
+    for &s in seeds {
+        dense.push(run(data, setup, &Method::dense(), s)?);
+        comp.push(run(data, setup, &Method::compressed(), s)?);
+    }
+    Ok((dense, comp))
+}
+
+/// The robust rules compared by `fl-robust`, for `n` clients of which `f` are Byzantine.
+pub fn robust_rules(n: usize, f: usize) -> Vec<Rule> {
+    vec![
+        Rule::FedAvg,
+        Rule::Krum { f },
+        Rule::MultiKrum { f, m: n - f },
+        Rule::Median,
+        Rule::TrimmedMean { trim: f },
+        Rule::FlTrust,
+    ]
+}
+
+/// The attacks of `fl-robust`: sign flip (−Δ), scaling (×10), Gaussian
+/// (σ = 1 per coordinate) and A Little Is Enough (z from n and f).
+pub fn robust_attacks(n: usize, f: usize) -> Vec<Attack> {
+    vec![
+        Attack::SignFlip,
+        Attack::Scale(10.0),
+        Attack::Gaussian(1.0),
+        Attack::Alie {
+            z: Attack::alie_z(n, f),
+        },
+    ]
+}
+
+/// One `fl-robust` measurement.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RobustRow {
+    /// Attack name (`none` for the clean run).
+    pub attack: String,
+    /// Rule name.
+    pub rule: String,
+    /// Seed.
+    pub seed: u64,
+    /// Final test accuracy.
+    pub accuracy: f64,
+}
+
+/// `fl-robust`: every rule under no attack and under every attack with the
+/// last `f` clients Byzantine (dense updates both ways).
+pub fn robust(
+    data: &Dataset,
+    setup: &Setup,
+    f: usize,
+    seeds: &[u64],
+) -> Result<Vec<RobustRow>, String> {
+    let mut rows = vec![];
+    for &seed in seeds {
+        let attacks: Vec<Option<Attack>> = std::iter::once(None)
+            .chain(robust_attacks(setup.clients, f).into_iter().map(Some))
+            .collect();
+        for attack in attacks {
+            for rule in robust_rules(setup.clients, f) {
+                let m = Method {
+                    name: rule.name().into(),
+                    rule,
+                    attack: attack.map(|a| (f, a)),
+                    ..Method::dense()
+                };
+                let r = run(data, setup, &m, seed)?;
+                rows.push(RobustRow {
+                    attack: attack.map_or("none", |a| a.name()).into(),
+                    rule: rule.name().into(),
+                    seed,
+                    accuracy: r.final_accuracy,
+                });
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// One `fl-tcs` run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TcsRow {
+    /// `tcs-feel` or `uniform`.
+    pub policy: String,
+    /// Seed.
+    pub seed: u64,
+    /// First round reaching the target, if any.
+    pub rounds_to_target: Option<u64>,
+    /// Mean simulated seconds per round.
+    pub mean_round_s: f64,
+    /// Simulated seconds until the target (sum of round times), if reached.
+    pub time_to_target_s: Option<f64>,
+    /// Final test accuracy.
+    pub final_accuracy: f64,
+    /// Mean relayed clients per round.
+    pub relayed_per_round: f64,
+}
+
+/// `fl-tcs` parameters (pre-registered in the lab).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TcsSetup {
+    /// The federation (clients, split, model, rounds, target).
+    pub setup: Setup,
+    /// Clients per round.
+    pub per_round: usize,
+    /// Cell radius in metres.
+    pub radius_m: f64,
+    /// The TCS time weights `μ` to run (one policy `tcs-feel(mu=μ)` each).
+    pub time_weights: Vec<f64>,
+}
+
+/// The row name of the TCS policy with time weight `mu`.
+pub fn tcs_policy_name(mu: f64) -> String {
+    format!("tcs-feel(mu={mu})")
+}
+
+/// `fl-tcs`: TCS-FEEL-style selection with relays versus uniform sampling
+/// with direct uplink, same clients, data and radio model per seed.
+pub fn tcs(data: &Dataset, t: &TcsSetup, seeds: &[u64]) -> Result<Vec<TcsRow>, String> {
+    let mut rows = vec![];
+    for &seed in seeds {
+        let (train, _) = stratified_split(data, t.setup.test_fraction, seed);
+        let parts = dirichlet_partition(
+            data,
+            &train,
+            t.setup.clients,
+            t.setup.alpha,
+            t.setup.min_per_client,
+            seed,
+        );
+        let sizes: Vec<usize> = parts.iter().map(Vec::len).collect();
+        let hist: Vec<Vec<usize>> = parts.iter().map(|p| data.subset(p).histogram()).collect();
+        let epochs = crate::model::LocalTraining::default().epochs;
+        let radio = Radio::random(&sizes, epochs, t.radius_m, seed);
+        let method = Method::dense();
+        let update_bytes = 4 * crate::model::ModelSpec {
+            sizes: std::iter::once(data.dim)
+                .chain(t.setup.hidden.iter().copied())
+                .chain([data.classes])
+                .collect(),
+            seed,
+        }
+        .num_params()
+            + 16;
+        let policies: Vec<Option<f64>> = t
+            .time_weights
+            .iter()
+            .copied()
+            .map(Some)
+            .chain([None])
+            .collect();
+        for policy in policies {
+            let log: Arc<Mutex<Vec<RoundPlan>>> = Arc::default();
+            let (selector, relays): (Box<dyn crate::select::Selector>, bool) =
+                if let Some(mu) = policy {
+                    (
+                        Box::new(Logged {
+                            inner: TcsSelector {
+                                per_round: t.per_round,
+                                pool_factor: 2,
+                                time_weight: mu,
+                                max_children: 3,
+                                update_bytes,
+                                histograms: hist.clone(),
+                                radio: radio.clone(),
+                            },
+                            log: log.clone(),
+                        }),
+                        true,
+                    )
+                } else {
+                    (
+                        Box::new(Logged {
+                            inner: Uniform {
+                                per_round: t.per_round,
+                            },
+                            log: log.clone(),
+                        }),
+                        false,
+                    )
+                };
+            let (mut fed, test) = build(data, &t.setup, &method, Some(selector), relays, seed)?;
+            let r = drive(&mut fed, &test, &t.setup, &method, seed);
+            let plans = log.lock().map(|g| g.clone()).unwrap_or_default();
+            let times: Vec<f64> = plans
+                .iter()
+                .map(|p| radio.round_time(p, update_bytes))
+                .collect();
+            let rounds_to_target = r.reached.map(|(round, _)| round);
+            rows.push(TcsRow {
+                policy: policy.map_or("uniform".into(), tcs_policy_name),
+                seed,
+                rounds_to_target,
+                mean_round_s: times.iter().sum::<f64>() / times.len().max(1) as f64,
+                time_to_target_s: rounds_to_target.map(|k| times.iter().take(k as usize).sum()),
+                final_accuracy: r.final_accuracy,
+                relayed_per_round: plans.iter().map(|p| p.relays.len() as f64).sum::<f64>()
+                    / plans.len().max(1) as f64,
+            });
+        }
+    }
+    Ok(rows)
+}
