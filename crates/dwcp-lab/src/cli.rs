@@ -9,7 +9,7 @@ use std::time::Instant;
 /// Usage text.
 pub const USAGE: &str = "usage:
   dwcp-lab report [--quick] [--seed S] [--out DIR]      run every experiment, write DIR/report.md
-  dwcp-lab run <experiment> [--quick] [--seed S] [--out DIR]
+  dwcp-lab run <experiment> [--quick] [--seed S] [--out DIR] [--data FILE.csv[.gz]]
   dwcp-lab list                                         list experiments
   dwcp-lab chaos --protocol P --n N --faults SPEC --seeds A..B [--secs T]
   dwcp-lab chaos --help                                 describe the fault SPEC";
@@ -18,6 +18,7 @@ struct Opts {
     quick: bool,
     seed: u64,
     out: PathBuf,
+    data: Option<PathBuf>,
     rest: Vec<String>,
 }
 
@@ -26,6 +27,7 @@ fn parse_opts(args: &[String]) -> Result<Opts, String> {
         quick: false,
         seed: 1,
         out: PathBuf::from("target/lab"),
+        data: None,
         rest: vec![],
     };
     let mut it = args.iter();
@@ -40,6 +42,7 @@ fn parse_opts(args: &[String]) -> Result<Opts, String> {
                     .map_err(|e| format!("--seed: {e}"))?
             }
             "--out" => o.out = PathBuf::from(it.next().ok_or("--out needs a value")?),
+            "--data" => o.data = Some(PathBuf::from(it.next().ok_or("--data needs a value")?)),
             _ => o.rest.push(a.clone()),
         }
     }
@@ -86,6 +89,7 @@ fn run_experiments(names: &[&str], o: &Opts, full_report: bool) -> Result<ExitCo
     let ctx = Ctx {
         quick: o.quick,
         seed: o.seed,
+        data: o.data.clone(),
     };
     let mut results: Vec<ExperimentResult> = vec![];
     for name in names {

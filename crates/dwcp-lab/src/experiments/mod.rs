@@ -3,6 +3,7 @@
 use crate::report::ExperimentResult;
 
 mod aggregation;
+mod fl;
 mod pbft_messages;
 mod probft;
 mod sim_throughput;
@@ -14,6 +15,9 @@ pub struct Ctx {
     pub quick: bool,
     /// Master seed.
     pub seed: u64,
+    /// A user data set (CSV, label in the last column, plain or gzip) for
+    /// the `fl-*` experiments instead of the vendored digits set.
+    pub data: Option<std::path::PathBuf>,
 }
 
 /// A registered experiment.
@@ -67,6 +71,21 @@ pub const ALL: &[Experiment] = &[
         name: "aggregation-dissemination",
         about: "tree (with and without acks) and gossip broadcast: delivery ratio and hops under loss and crashes",
         run: aggregation::run_dissemination,
+    },
+    Experiment {
+        name: "fl-digits",
+        about: "federated digits: dense FedAvg vs top-0.5% 4-bit EF both ways; accuracy, exact bytes, bytes to 96%",
+        run: fl::run_digits,
+    },
+    Experiment {
+        name: "fl-robust",
+        about: "2 of 10 Byzantine clients (sign flip, scaling, Gaussian, ALIE): accuracy of FedAvg, Krum, Multi-Krum, median, trimmed mean, FLTrust",
+        run: fl::run_robust,
+    },
+    Experiment {
+        name: "fl-tcs",
+        about: "TCS-FEEL-style topology-aware selection with D2D relays vs uniform sampling: rounds to 96%, simulated round time",
+        run: fl::run_tcs,
     },
 ];
 
