@@ -69,16 +69,21 @@ fn honest_accusations(s: &Simulation<LinearPbft>, culprit: NodeId) -> usize {
 
 #[test]
 fn no_faults_linear_message_counts() {
-    for (n, seed, real) in [
-        (4, 1, true),
-        (7, 2, true),
-        (10, 3, true),
-        (31, 4, false),
-        (64, 5, false),
+    for (n, seed, real, fast) in [
+        (4, 1, true, true),
+        (4, 1, true, false),
+        (7, 2, true, true),
+        (10, 3, true, false),
+        (31, 4, false, true),
+        (64, 5, false, false),
+        (64, 5, false, true),
     ] {
         let mut c = cfg(n);
         c.pbft.max_batch = 1;
         c.pbft.status_interval = None;
+        if !fast {
+            c.fast_path = None;
+        }
         let mut s = sim(c, seed, NetworkConfig::fixed(MS(10)), real);
         let all: Vec<NodeId> = NodeId::all(n).collect();
         load(&mut s, &all, 24, MS(5));
@@ -86,9 +91,11 @@ fn no_faults_linear_message_counts() {
         let d = s.decisions();
         assert_eq!(d, 24);
         let per = s.messages_per_decision();
-        // pre-prepare, prepares, prepare cert, commits, commit cert: 5(n-1),
-        // plus forwarding and collected checkpoints (2(n-1)/K, K = 4).
-        let expected = 5.0 * (n as f64 - 1.0) + 1.0 + 2.0 * (n as f64 - 1.0) / 4.0;
+        // Slow path: pre-prepare, prepares, prepare cert, commits, commit
+        // cert: 5(n-1). Fast path: pre-prepare, prepares, commit proof:
+        // 3(n-1). Plus forwarding and collected checkpoints (2(n-1)/K, K = 4).
+        let phases = if fast { 3.0 } else { 5.0 };
+        let expected = phases * (n as f64 - 1.0) + 1.0 + 2.0 * (n as f64 - 1.0) / 4.0;
         let kinds: Vec<(&str, u64)> = s.stats().kinds.iter().map(|k| (k.kind, k.sent)).collect();
         assert!(
             (per - expected).abs() <= 0.05 * expected,
@@ -97,6 +104,9 @@ fn no_faults_linear_message_counts() {
         for id in all {
             let st = s.engine(id).unwrap().pbft().stats();
             assert_eq!((st.view, st.view_changes), (0, 0), "n={n}");
+            let fast_decided = if fast { 24 } else { 0 };
+            assert_eq!(st.fast_decisions, fast_decided, "n={n} fast={fast}");
+            assert_eq!(st.fast_fallbacks, 0, "n={n}");
             assert_eq!(s.engine(id).unwrap().stats().fallback_votes, 0);
         }
         assert!(

@@ -8,7 +8,7 @@
 //! responder: committed batches with commit certificates, its stable
 //! checkpoint proof, and the new-view of its current view.
 
-use crate::message::{CatchUp, Message, Status, VotePhase, batch_digest};
+use crate::message::{CatchUp, Message, Status, batch_digest};
 use crate::policy::Policy;
 use crate::replica::Pbft;
 use crate::verify::{self, SigBatch};
@@ -93,13 +93,13 @@ impl<P: Policy> Pbft<P> {
             if cert.seq != want {
                 break;
             }
-            if cert.phase != VotePhase::Commit || batch_digest(&d.batch) != cert.digest {
+            if batch_digest(&d.batch) != cert.digest {
                 return self.evidence(
                     from,
                     Fault::Protocol("catch-up batch does not match its certificate"),
                 );
             }
-            if let Err(why) = verify::vote_certificate(&self.policy, cert, &mut sigs) {
+            if let Err(why) = crate::fast::decision_certificate(&self.policy, cert, &mut sigs) {
                 return self.evidence(from, Fault::Protocol(why));
             }
             want = want.saturating_add(1);

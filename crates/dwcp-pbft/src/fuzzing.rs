@@ -152,6 +152,7 @@ pub fn fuzz_engine(data: &[u8]) {
                     replica: from,
                     stable,
                     prepared: vec![],
+                    voted: vec![],
                 };
                 engine.handle_message(now, from, Message::ViewChange(Signed::sign(vc, key)));
             }

@@ -101,6 +101,7 @@ pub mod adversary;
 mod catchup;
 mod checkpoint;
 mod config;
+pub mod fast;
 pub mod fuzzing;
 #[cfg(feature = "sim")]
 pub mod harness;
@@ -119,12 +120,12 @@ pub use config::{ConfigError, PbftConfig};
 pub use message::{
     CatchUp, Checkpoint, CheckpointProof, Decided, Message, NewView, PrePrepare, PreparedProof,
     Request, SIGNING_CONTEXT, Signed, Statement, Status, ViewChange, Vote, VoteCertificate,
-    VotePhase, batch_digest, corrupt_signature,
+    VotePhase, VotedProof, batch_digest, corrupt_signature,
 };
 pub use persist::Record;
 pub use policy::{ClassicPolicy, Policy};
 pub use replica::{Pbft, PbftOutput, Stats};
-pub use viewchange::{NewViewPlan, compute_new_view};
+pub use viewchange::{NewViewPlan, compute_new_view, compute_new_view_with};
 
 #[cfg(test)]
 mod tests;

@@ -4,6 +4,7 @@
 
 use crate::message::{
     CheckpointProof, PrePrepare, PreparedProof, Request, Signed, VoteCertificate, VotePhase,
+    VotedProof,
 };
 use crate::state::genesis_state;
 use dwcp_core::{Digest, NodeId, Time};
@@ -37,6 +38,12 @@ pub(crate) struct Slot {
     /// When the pre-prepare was accepted or this replica's messages for the
     /// slot were last retransmitted.
     pub touched: Time,
+    /// Fast path, as collector: prepared, still waiting for a fast quorum
+    /// until then.
+    pub fast_wait: Option<Time>,
+    /// Fast path, as collector: the wait ended and the prepare certificate
+    /// went out (the slot is on the slow path).
+    pub fell_back: bool,
 }
 
 impl Slot {
@@ -93,6 +100,9 @@ pub(crate) struct Log {
     pub slots: BTreeMap<u64, Slot>,
     /// Highest-view prepared certificate per sequence number above `h`.
     pub prepared: BTreeMap<u64, PreparedProof>,
+    /// Fast path: this replica's own highest-view prepare vote per sequence
+    /// number above `h` (kept across views, reported in view-changes).
+    pub voted: BTreeMap<u64, VotedProof>,
 }
 
 impl Log {
@@ -106,6 +116,7 @@ impl Log {
             window,
             slots: BTreeMap::new(),
             prepared: BTreeMap::new(),
+            voted: BTreeMap::new(),
         }
     }
 
@@ -162,6 +173,22 @@ impl Log {
         }
     }
 
+    /// Keeps `v` as this replica's own vote for its sequence number unless
+    /// one from a higher view is already held.
+    pub(crate) fn keep_voted(&mut self, v: VotedProof) {
+        let seq = v.pre_prepare.body.seq;
+        if seq <= self.low() {
+            return;
+        }
+        let newer = self
+            .voted
+            .get(&seq)
+            .is_none_or(|old| old.pre_prepare.body.view <= v.pre_prepare.body.view);
+        if newer {
+            self.voted.insert(seq, v);
+        }
+    }
+
     /// Makes `proof` the stable checkpoint and garbage-collects everything at
     /// or below it. Returns false (and does nothing) if it is not newer.
     pub(crate) fn advance(&mut self, proof: CheckpointProof) -> bool {
@@ -172,6 +199,7 @@ impl Log {
         self.stable = proof;
         self.slots = self.slots.split_off(&h.saturating_add(1));
         self.prepared = self.prepared.split_off(&h.saturating_add(1));
+        self.voted = self.voted.split_off(&h.saturating_add(1));
         true
     }
 }

@@ -224,6 +224,25 @@ pub struct ViewChange {
     /// Its highest-view prepared certificate for each sequence number above
     /// the checkpoint, in ascending order.
     pub prepared: Vec<PreparedProof>,
+    /// With the fast path ([`crate::fast`]): its own highest-view prepare
+    /// vote for each sequence number above the checkpoint, ascending (empty
+    /// in classic PBFT).
+    pub voted: Vec<VotedProof>,
+}
+
+/// A replica's own prepare vote with what it voted for, reported in its
+/// view-changes so that a value decided on the fast path survives the view
+/// change (see [`crate::fast`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VotedProof {
+    /// The primary's signed pre-prepare the vote accepted.
+    pub pre_prepare: Signed<PrePrepare>,
+    /// The batch it names.
+    pub batch: Vec<Request>,
+    /// The reporting replica's signature of its prepare [`Vote`] for the
+    /// pre-prepare's `(view, seq, digest)`; `None` when the reporting
+    /// replica was that view's primary (its pre-prepare is its vote).
+    pub prepare: Option<Signature>,
 }
 
 impl Statement for ViewChange {

@@ -60,11 +60,12 @@ impl<P: Policy> Pbft<P> {
             pre_prepare: pp.clone(),
             batch: batch.clone(),
         });
+        self.log.install(pp.clone(), batch.clone(), now);
+        self.note_own_vote(seq, None);
         self.broadcast(Message::PrePrepare {
-            pre_prepare: pp.clone(),
-            batch: batch.clone(),
+            pre_prepare: pp,
+            batch,
         });
-        self.log.install(pp, batch, now);
         self.check_prepared(now, seq);
     }
 
@@ -141,6 +142,9 @@ impl<P: Policy> Pbft<P> {
             },
             &self.key,
         );
+        if phase == VotePhase::Prepare {
+            self.note_own_vote(seq, Some(vote.signature));
+        }
         self.persist(Record::Vote(vote.clone()));
         if let Some(to) = self.policy.vote_targets(self.id, phase, view, seq) {
             self.send(to, Message::Vote(vote.clone()));
@@ -232,6 +236,7 @@ impl<P: Policy> Pbft<P> {
             return;
         };
         if slot.prepared {
+            self.check_fast(now, seq);
             return;
         }
         let digest = pp.body.digest;
@@ -249,9 +254,20 @@ impl<P: Policy> Pbft<P> {
         self.log.slot(seq).prepared = true;
         self.log.keep_prepared(proof.clone());
         self.persist(Record::Prepared(proof.clone()));
-        if self.policy.collector(VotePhase::Prepare, view, seq) == Some(self.id)
-            && !proof.prepares.is_empty()
-        {
+        let collector = self.policy.collector(VotePhase::Prepare, view, seq) == Some(self.id);
+        if crate::policy::fast_on(&self.policy, view, seq) {
+            if self.check_fast(now, seq) {
+                return; // Decided on the fast path: no commit phase.
+            }
+            if collector {
+                // Wait a little for a fast quorum before the slow path.
+                let wait = self.policy.fast_path_timeout().unwrap_or_default();
+                self.log.slot(seq).fast_wait = Some(now + wait);
+                self.cast_vote(VotePhase::Commit, view, seq, digest);
+                return;
+            }
+        }
+        if collector && !proof.prepares.is_empty() {
             let cert = VoteCertificate {
                 phase: VotePhase::Prepare,
                 view,

@@ -7,6 +7,7 @@
 //! |---|---|
 //! | a pre-prepare | [`Record::PrePrepare`] (with the batch) |
 //! | a prepare or commit | [`Record::Vote`] (and [`Record::Prepared`] before the commit) |
+//! | a prepare or pre-prepare, with the fast path on | [`Record::Voted`] too |
 //! | a checkpoint | [`Record::Checkpoint`] |
 //! | a view-change | [`Record::View`] `{ active: false }`, [`Record::ViewChange`] |
 //! | a new-view (as primary) | [`Record::NewView`] |
@@ -22,7 +23,7 @@
 
 use crate::message::{
     Checkpoint, CheckpointProof, Message, NewView, PrePrepare, PreparedProof, Request, Signed,
-    ViewChange, Vote, VotePhase, batch_digest,
+    ViewChange, Vote, VotePhase, VotedProof, batch_digest,
 };
 use crate::policy::Policy;
 use crate::replica::Pbft;
@@ -59,6 +60,10 @@ pub enum Record {
     NewView(Signed<NewView>),
     /// A prepared certificate this replica holds.
     Prepared(PreparedProof),
+    /// With the fast path ([`crate::fast`]): this replica's own prepare vote
+    /// (or, as primary, its pre-prepare) with the batch, which its
+    /// view-changes must report even after a crash.
+    Voted(VotedProof),
     /// A new stable checkpoint.
     Stable(CheckpointProof),
     /// Executed `seq`; `delivered` lists the keys delivered by it.
@@ -202,6 +207,11 @@ impl<P: Policy> Pbft<P> {
                         self.log.keep_prepared(p);
                     }
                 }
+                Record::Voted(v) => {
+                    if crate::fast::own_vote_ok(&self.policy, &self.publics, me, &v) {
+                        self.log.keep_voted(v);
+                    }
+                }
                 Record::Stable(proof) => {
                     let mut sigs = SigBatch::default();
                     let ok = verify::checkpoint_proof(&self.policy, &proof, &mut sigs).is_ok();
@@ -250,7 +260,8 @@ impl<P: Policy> Pbft<P> {
         let view = self.view;
         if self.active {
             if let Some(nv) = own_nv.filter(|nv| nv.body.view == view) {
-                let plan = crate::viewchange::compute_new_view(
+                let plan = crate::viewchange::compute_new_view_with(
+                    &self.policy,
                     nv.body.view_changes.iter().map(|v| &v.body),
                 );
                 for pp in &nv.body.pre_prepares {

@@ -3,7 +3,7 @@
 //! the engine instead of copying it.
 
 use crate::message::VotePhase;
-use dwcp_core::{Committee, NodeId, Target};
+use dwcp_core::{Committee, Duration, NodeId, Target};
 use std::collections::BTreeSet;
 use std::fmt::Debug;
 
@@ -33,6 +33,32 @@ pub trait Policy: Clone + Debug {
         None
     }
 
+    /// SBFT's fast path (see [`crate::fast`]): how long the prepare
+    /// collector, once it holds a quorum of prepares, keeps waiting for a
+    /// fast quorum before it falls back to the slow path. `None` (the
+    /// default) disables the fast path; it only applies to slots whose
+    /// prepares go to a collector.
+    fn fast_path_timeout(&self) -> Option<Duration> {
+        None
+    }
+
+    /// Whether `voters` (distinct, valid ids, counting the primary) form a
+    /// fast quorum: a prepare certificate this large decides at once. The
+    /// default is every replica, which is safe for any `n ≥ 3f + 1` together
+    /// with the default [`Policy::is_fast_witness`] (see [`crate::fast`] for
+    /// the exact rule and when a smaller fast quorum is allowed).
+    fn is_fast_quorum(&self, voters: &BTreeSet<NodeId>) -> bool {
+        voters.len() >= self.n()
+    }
+
+    /// Whether `voters`' own prepare votes for one value, reported in
+    /// view-changes, are enough for the new primary to re-propose it (no
+    /// prepared certificate from a higher view given). The default is a
+    /// weak quorum (`f + 1`), matching the default fast quorum of all `n`.
+    fn is_fast_witness(&self, voters: &BTreeSet<NodeId>) -> bool {
+        self.is_weak_quorum(voters)
+    }
+
     /// Where replica `me` sends its `phase` vote for `(view, seq)`; `None`
     /// when nobody else needs it (it is the collector itself).
     fn vote_targets(&self, me: NodeId, phase: VotePhase, view: u64, seq: u64) -> Option<Target> {
@@ -51,6 +77,7 @@ pub trait Policy: Clone + Debug {
 pub struct ClassicPolicy {
     committee: Committee,
     linear: bool,
+    fast: Option<Duration>,
 }
 
 impl ClassicPolicy {
@@ -59,6 +86,7 @@ impl ClassicPolicy {
         ClassicPolicy {
             committee,
             linear: false,
+            fast: None,
         }
     }
 
@@ -68,6 +96,19 @@ impl ClassicPolicy {
         ClassicPolicy {
             committee,
             linear: true,
+            fast: None,
+        }
+    }
+
+    /// Linear voting with SBFT's fast path ([`crate::fast`]): the collector
+    /// waits up to `timeout` after a quorum for prepares from all `n`
+    /// replicas, and then broadcasts them as a commit proof (three hops,
+    /// `3(n − 1)` messages); otherwise it falls back to the slow path.
+    pub fn linear_fast(committee: Committee, timeout: Duration) -> ClassicPolicy {
+        ClassicPolicy {
+            committee,
+            linear: true,
+            fast: Some(timeout),
         }
     }
 
@@ -98,6 +139,16 @@ impl Policy for ClassicPolicy {
     fn collector(&self, _phase: VotePhase, view: u64, _seq: u64) -> Option<NodeId> {
         self.linear.then(|| self.primary(view))
     }
+
+    fn fast_path_timeout(&self) -> Option<Duration> {
+        self.fast.filter(|_| self.linear)
+    }
+}
+
+/// Whether the fast path applies to `(view, seq)` under `policy`.
+pub(crate) fn fast_on<P: Policy>(policy: &P, view: u64, seq: u64) -> bool {
+    policy.fast_path_timeout().is_some()
+        && policy.collector(VotePhase::Prepare, view, seq).is_some()
 }
 
 #[cfg(test)]

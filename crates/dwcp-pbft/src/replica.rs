@@ -39,6 +39,12 @@ pub struct Stats {
     pub evidence: u64,
     /// Batches executed from catch-up data rather than the local log.
     pub caught_up: u64,
+    /// Slots this replica decided on the fast path (a fast quorum of
+    /// prepares, [`crate::fast`]).
+    pub fast_decisions: u64,
+    /// Slots where this replica, as collector, waited in vain for a fast
+    /// quorum and fell back to the slow path.
+    pub fast_fallbacks: u64,
 }
 
 /// A PBFT replica; see the crate docs for how to drive it.
@@ -341,6 +347,9 @@ impl<P: Policy> Pbft<P> {
         if self.retransmit_deadline().is_some_and(|t| t <= now) {
             self.retransmit(now);
         }
+        if self.fast_deadline().is_some_and(|t| t <= now) {
+            self.fast_fall_back(now);
+        }
         self.maybe_propose(now);
     }
 }
@@ -388,6 +397,7 @@ impl<P: Policy> Engine for Pbft<P> {
             batch,
             resend,
             self.retransmit_deadline(),
+            self.fast_deadline(),
         ]
         .into_iter()
         .flatten()

@@ -8,7 +8,7 @@ use crate::message::{
 };
 use crate::policy::Policy;
 use crate::state::genesis_state;
-use crate::viewchange::compute_new_view;
+use crate::viewchange::compute_new_view_with;
 use dwcp_core::NodeId;
 pub(crate) use dwcp_crypto::SigBatch;
 use dwcp_crypto::Signature;
@@ -151,6 +151,18 @@ pub(crate) fn view_change<P: Policy>(
         last = seq;
         prepared_proof(policy, p, body.view, out)?;
     }
+    let mut last = body.stable.seq;
+    for v in &body.voted {
+        let seq = v.pre_prepare.body.seq;
+        if seq <= last {
+            return Err("view-change votes not strictly ascending above the checkpoint");
+        }
+        if seq > body.stable.seq.saturating_add(window) {
+            return Err("view-change vote beyond the high watermark");
+        }
+        last = seq;
+        crate::fast::voted_proof(policy, v, body.replica, body.view, out)?;
+    }
     out.push_signed(vc);
     Ok(())
 }
@@ -180,7 +192,7 @@ pub(crate) fn new_view<P: Policy>(
     if !policy.is_quorum(&senders) {
         return Err("new-view has fewer than a quorum of view-changes");
     }
-    let plan = compute_new_view(body.view_changes.iter().map(|v| &v.body));
+    let plan = compute_new_view_with(policy, body.view_changes.iter().map(|v| &v.body));
     if plan.entries.len() != body.pre_prepares.len() {
         return Err("new-view's pre-prepares differ from the recomputed O");
     }

@@ -52,8 +52,35 @@ pub struct NewViewPlan {
     pub entries: BTreeMap<u64, (Digest, Vec<Request>)>,
 }
 
-/// Computes `O` from (already validated) view-changes, as in the paper.
+/// Computes `O` from (already validated) view-changes, as in the paper
+/// (reported votes are ignored: classic PBFT has no fast path).
 pub fn compute_new_view<'a>(vcs: impl IntoIterator<Item = &'a ViewChange>) -> NewViewPlan {
+    plan(vcs, None::<fn(&BTreeSet<NodeId>) -> bool>)
+}
+
+/// Computes `O` under `policy`: with the fast path on
+/// ([`Policy::fast_path_timeout`]), a value whose reported own votes in
+/// views above the highest prepared certificate come from a set that
+/// [`Policy::is_fast_witness`] accepts is re-proposed (see [`crate::fast`]);
+/// without it, exactly [`compute_new_view`].
+pub fn compute_new_view_with<'a, P: Policy>(
+    policy: &P,
+    vcs: impl IntoIterator<Item = &'a ViewChange>,
+) -> NewViewPlan {
+    if policy.fast_path_timeout().is_some() {
+        plan(vcs, Some(|s: &BTreeSet<NodeId>| policy.is_fast_witness(s)))
+    } else {
+        compute_new_view(vcs)
+    }
+}
+
+/// A value reported by own votes: voters, their highest view, the batch.
+type Witnessed<'a> = BTreeMap<Digest, (BTreeSet<NodeId>, u64, &'a Vec<Request>)>;
+
+fn plan<'a>(
+    vcs: impl IntoIterator<Item = &'a ViewChange>,
+    witness: Option<impl Fn(&BTreeSet<NodeId>) -> bool>,
+) -> NewViewPlan {
     let vcs: Vec<&ViewChange> = vcs.into_iter().collect();
     let stable = vcs
         .iter()
@@ -79,12 +106,49 @@ pub fn compute_new_view<'a>(vcs: impl IntoIterator<Item = &'a ViewChange>) -> Ne
             best.insert(b.seq, (b.view, b.digest, &p.batch));
         }
     }
-    let max_s = best.keys().next_back().copied().unwrap_or(min_s);
+    // Fast path: own votes above the highest prepared view, one per replica.
+    let mut adopted: BTreeMap<u64, (Digest, &Vec<Request>)> = BTreeMap::new();
+    if let Some(witness) = witness {
+        let mut votes: BTreeMap<u64, Witnessed<'_>> = BTreeMap::new();
+        for vc in &vcs {
+            for v in &vc.voted {
+                let b = &v.pre_prepare.body;
+                let above = best.get(&b.seq).is_none_or(|(pv, _, _)| b.view > *pv);
+                if b.seq <= min_s || !above {
+                    continue;
+                }
+                let e = votes
+                    .entry(b.seq)
+                    .or_default()
+                    .entry(b.digest)
+                    .or_insert_with(|| (BTreeSet::new(), b.view, &v.batch));
+                e.0.insert(vc.replica);
+                if b.view > e.1 {
+                    e.1 = b.view;
+                }
+            }
+        }
+        for (seq, by_digest) in votes {
+            let pick = by_digest
+                .iter()
+                .filter(|(_, (voters, _, _))| witness(voters))
+                .max_by_key(|(d, (_, view, _))| (*view, std::cmp::Reverse(**d)));
+            if let Some((d, (_, _, batch))) = pick {
+                adopted.insert(seq, (*d, *batch));
+            }
+        }
+    }
+    let max_s = best
+        .keys()
+        .chain(adopted.keys())
+        .copied()
+        .max()
+        .unwrap_or(min_s);
     let mut entries = BTreeMap::new();
     for seq in min_s.saturating_add(1)..=max_s {
-        let entry = match best.get(&seq) {
-            Some((_, d, batch)) => (*d, (*batch).clone()),
-            None => (batch_digest(&[]), vec![]),
+        let entry = match (adopted.get(&seq), best.get(&seq)) {
+            (Some((d, batch)), _) | (None, Some((_, d, batch))) => (*d, (*batch).clone()),
+            (None, None) => (batch_digest(&[]), vec![]),
         };
         entries.insert(seq, entry);
     }
@@ -115,11 +179,18 @@ impl<P: Policy> Pbft<P> {
             .range(low.saturating_add(1)..)
             .map(|(_, p)| p.clone())
             .collect();
+        let voted = self
+            .log
+            .voted
+            .range(low.saturating_add(1)..)
+            .map(|(_, v)| v.clone())
+            .collect();
         let body = ViewChange {
             view,
             replica: self.id,
             stable: self.log.stable.clone(),
             prepared,
+            voted,
         };
         let vc = Signed::sign(body, &self.key);
         self.persist(Record::View {
@@ -252,7 +323,7 @@ impl<P: Policy> Pbft<P> {
             .iter()
             .filter_map(|id| self.vc.latest.get(id).map(|(v, _)| v.clone()))
             .collect();
-        let plan = compute_new_view(chosen.iter().map(|v| &v.body));
+        let plan = compute_new_view_with(&self.policy, chosen.iter().map(|v| &v.body));
         let mut pre_prepares = vec![];
         for (seq, (digest, _)) in &plan.entries {
             // A restored primary may already have signed this view's O.
@@ -296,7 +367,8 @@ impl<P: Policy> Pbft<P> {
         if sigs.verify(&self.publics).is_err() {
             return self.evidence(from, Fault::InvalidSignature);
         }
-        let plan = compute_new_view(nv.body.view_changes.iter().map(|v| &v.body));
+        let plan =
+            compute_new_view_with(&self.policy, nv.body.view_changes.iter().map(|v| &v.body));
         self.persist(Record::View { view, active: true });
         self.enter_view(now, nv, plan);
     }
@@ -328,7 +400,9 @@ impl<P: Policy> Pbft<P> {
                 self.reqs.mark_proposed(batch);
             }
             self.log.install(pp.clone(), batch.clone(), now);
-            if !primary {
+            if primary {
+                self.note_own_vote(seq, None);
+            } else {
                 self.cast_vote(VotePhase::Prepare, view, seq, *digest);
             }
         }

@@ -38,6 +38,11 @@ pub struct LinearConfig {
     /// A checkpoint not stable this long after it was sent is sent again to
     /// the collector, then (second time) to everybody.
     pub checkpoint_retry: Duration,
+    /// SBFT's fast path (`dwcp_pbft::fast`): once the collector holds a
+    /// quorum of prepares it waits up to this long for a fast quorum (all
+    /// `n` for `n = 3f + 1`) and then decides in three hops; `None` keeps
+    /// the five-hop slow path only.
+    pub fast_path: Option<Duration>,
 }
 
 impl LinearConfig {
@@ -60,6 +65,7 @@ impl LinearConfig {
             fallback_after: 3,
             collect_checkpoints: true,
             checkpoint_retry: Duration::from_millis(250),
+            fast_path: Some(Duration::from_millis(10)),
         })
     }
 

@@ -67,7 +67,7 @@ impl LinearPbft {
     ) -> Result<LinearPbft, ConfigError> {
         cfg.validate()?;
         let committee = cfg.committee()?;
-        let policy = AggPolicy::new(committee.clone(), cfg.voting);
+        let policy = AggPolicy::new(committee.clone(), cfg.voting).with_fast_path(cfg.fast_path);
         let inner = Pbft::with_policy(cfg.pbft.clone(), policy, id, key, publics.clone(), rng)?;
         let ckpt = Checkpoints::new(&cfg, committee, publics);
         Ok(LinearPbft {

@@ -1,7 +1,7 @@
 //! Where votes go and what counts as a quorum: a [`dwcp_pbft::Policy`]
 //! with weighted quorums and collector-based voting.
 
-use dwcp_core::{NodeId, WeightedCommittee};
+use dwcp_core::{Duration, NodeId, WeightedCommittee};
 use dwcp_pbft::{Policy, VotePhase};
 use std::collections::BTreeSet;
 
@@ -20,17 +20,46 @@ pub enum Voting {
 
 /// Round-robin primary (`view mod n`), weighted quorums from a
 /// [`WeightedCommittee`] (any two quorums share honest weight, checked at
-/// construction), and the primary as the vote collector.
+/// construction), the primary as the vote collector, and optionally SBFT's
+/// fast path (`dwcp_pbft::fast`).
+///
+/// Fast path rule, in weight units with quorum threshold `q`, total `W`
+/// and faulty bound `f`: slack `c = ⌊(q − 2f − 1)/2⌋`, fast quorum
+/// `W − c`, and re-proposal after a view change needs reported own votes
+/// of weight `≥ f + c + 1`. For `n = 3f + 1` unit weights that is all `n`
+/// replicas and `f + 1` votes; `n = 3f + 4` tolerates one silent replica.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AggPolicy {
     committee: WeightedCommittee,
     voting: Voting,
+    fast: Option<Duration>,
 }
 
 impl AggPolicy {
-    /// A policy over `committee` voting as `voting`.
+    /// A policy over `committee` voting as `voting`, without the fast path.
     pub fn new(committee: WeightedCommittee, voting: Voting) -> AggPolicy {
-        AggPolicy { committee, voting }
+        AggPolicy {
+            committee,
+            voting,
+            fast: None,
+        }
+    }
+
+    /// The same with SBFT's fast path: the prepare collector waits up to
+    /// `timeout` for a fast quorum (`None`: no fast path). Ignored with
+    /// all-to-all voting.
+    pub fn with_fast_path(mut self, timeout: Option<Duration>) -> AggPolicy {
+        self.fast = timeout;
+        self
+    }
+
+    /// The fast path's slack `c` (weight that may miss a fast quorum).
+    pub fn fast_slack(&self) -> u64 {
+        let c = &self.committee;
+        c.threshold()
+            .saturating_sub(2 * c.faulty() + 1)
+            .checked_div(2)
+            .unwrap_or(0)
     }
 
     /// The committee.
@@ -67,6 +96,20 @@ impl Policy for AggPolicy {
             _ => Some(self.primary(view)),
         }
     }
+
+    fn fast_path_timeout(&self) -> Option<Duration> {
+        self.fast.filter(|_| self.voting != Voting::AllToAll)
+    }
+
+    fn is_fast_quorum(&self, voters: &BTreeSet<NodeId>) -> bool {
+        let w = self.committee.weight_of(voters.iter().map(|v| v.index()));
+        w >= self.committee.total().saturating_sub(self.fast_slack())
+    }
+
+    fn is_fast_witness(&self, voters: &BTreeSet<NodeId>) -> bool {
+        let w = self.committee.weight_of(voters.iter().map(|v| v.index()));
+        w > self.committee.faulty() + self.fast_slack()
+    }
 }
 
 #[cfg(test)]
@@ -102,5 +145,34 @@ mod tests {
         assert!(!w.is_quorum(&set(&[1, 2, 3])));
         assert!(w.is_weak_quorum(&set(&[0])));
         assert!(!w.is_weak_quorum(&set(&[1, 2])));
+    }
+
+    #[test]
+    fn fast_path_rule() {
+        let set = |n: u32| (0..n).map(NodeId).collect::<BTreeSet<_>>();
+        // (n, f, slack c, fast quorum, witness)
+        for (n, f, c, fq, wit) in [
+            (4, 1, 0, 4, 2),
+            (7, 2, 0, 7, 3),
+            (100, 33, 0, 100, 34),
+            (10, 2, 1, 9, 4),
+            (13, 2, 1, 12, 4),
+            (16, 2, 2, 14, 5),
+        ] {
+            let p = AggPolicy::new(
+                WeightedCommittee::new(vec![1; n], f as u64).unwrap(),
+                Voting::Linear,
+            )
+            .with_fast_path(Some(Duration::from_millis(1)));
+            assert_eq!(p.fast_slack(), c, "n={n} f={f}");
+            // Safety condition of the rule: q >= 2f + 2c + 1.
+            assert!(p.committee().threshold() > 2 * f as u64 + 2 * c);
+            assert!(p.is_fast_quorum(&set(fq)) && !p.is_fast_quorum(&set(fq - 1)));
+            assert!(p.is_fast_witness(&set(wit)) && !p.is_fast_witness(&set(wit - 1)));
+            assert!(p.fast_path_timeout().is_some());
+        }
+        let c = WeightedCommittee::new(vec![1; 4], 1).unwrap();
+        let all = AggPolicy::new(c, Voting::AllToAll).with_fast_path(Some(Duration::ZERO));
+        assert_eq!(all.fast_path_timeout(), None);
     }
 }

@@ -59,6 +59,11 @@ fn samples() -> Vec<Message> {
             replica: NodeId(1),
             stable: proof.clone(),
             prepared: vec![prepared],
+            voted: vec![crate::VotedProof {
+                pre_prepare: pre_prepare.clone(),
+                batch: batch.clone(),
+                prepare: Some(prepare.signature),
+            }],
         },
         &k.secrets[1],
     );
@@ -125,8 +130,10 @@ fn golden_encodings() {
         ]
     );
     // Changing this hash changes the wire format: make it deliberate.
+    // Last change: view-changes carry the replica's own prepare votes
+    // (`ViewChange::voted`, the fast path's view-change rule).
     assert_eq!(
         golden_hash(&enc),
-        "64618b97469297ebe859acb35f484e057ef9993d898a18d8352c919aed0b6c71"
+        "ff585c7b277a0b1487aebdc3e279edbd1118d84745498b8360586df853274645"
     );
 }

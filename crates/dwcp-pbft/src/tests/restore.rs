@@ -105,6 +105,7 @@ fn restarted_replica_stays_in_its_view_change() {
             replica: NodeId(who),
             stable: e.log.stable.clone(),
             prepared: vec![],
+            voted: vec![],
         };
         e.handle_message(
             t,

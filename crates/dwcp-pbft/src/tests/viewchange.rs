@@ -50,6 +50,7 @@ fn view_change(
         replica: NodeId(who),
         stable: genesis(),
         prepared,
+        voted: vec![],
     };
     Signed::sign(body, &k.secrets[who as usize])
 }
