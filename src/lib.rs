@@ -24,6 +24,7 @@
 //! | [`privacy`] | `dwcp-privacy` | secure aggregation (X25519, Shamir, dropouts) and differential privacy (clipping, Gaussian noise, RDP accountant) |
 //! | [`federated`] | `dwcp-federated` | federated learning: server/client/relay round engines, FedAvg, compression both ways, Krum/median/trimmed mean/FLTrust, TCS-FEEL selection, digits benchmark |
 //! | [`nn`] | `dwcp-nn` | small dense neural networks on ndarray (for FL and MARL) |
+//! | [`maddpg`] | `dwcp-maddpg` | MADDPG / independent DDPG, multi-agent env trait, simple_spread port, NodeAlloc resource allocation with heuristic baselines |
 
 pub use dwcp_aggregation as aggregation;
 pub use dwcp_bullshark as bullshark;
@@ -32,6 +33,7 @@ pub use dwcp_crypto as crypto;
 pub use dwcp_federated as federated;
 pub use dwcp_hotstuff as hotstuff;
 pub use dwcp_narwhal as narwhal;
+pub use dwcp_maddpg as maddpg;
 pub use dwcp_nn as nn;
 pub use dwcp_paxos as paxos;
 pub use dwcp_pbft as pbft;

@@ -50,7 +50,10 @@ pub mod stats;
 pub mod train;
 
 pub use env::{MultiAgentEnv, buffers};
-pub use maddpg::{AgentNets, ClipMode, CriticMode, Maddpg, MaddpgConfig, MaddpgError, UpdateStats};
+pub use maddpg::{
+    AgentNets, ClipMode, CriticMode, Maddpg, MaddpgConfig, MaddpgError, UpdateStats,
+    actor_loss_grad,
+};
 pub use nodealloc::NodeAlloc;
 pub use policy::Policy;
 pub use replay::{Batch, ReplayBuffer};

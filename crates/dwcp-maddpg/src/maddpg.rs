@@ -178,7 +178,10 @@ fn clip(grads: &mut Gradients, max: f32, mode: ClipMode) {
         }
         ClipMode::PerTensor => {
             for l in &mut grads.layers {
-                for t in [l.w.as_slice_mut(), l.b.as_slice_mut()].into_iter().flatten() {
+                for t in [l.w.as_slice_mut(), l.b.as_slice_mut()]
+                    .into_iter()
+                    .flatten()
+                {
                     let n = t.iter().map(|&g| f64::from(g).powi(2)).sum::<f64>().sqrt() as f32;
                     if n.is_finite() && n > max {
                         let c = max / n;
@@ -188,6 +191,48 @@ fn clip(grads: &mut Gradients, max: f32, mode: ClipMode) {
             }
         }
     }
+}
+
+/// The MADDPG policy objective of one agent and its actor gradients:
+/// `L = −mean_b Q(x_b with columns a_col.. replaced by a_b) + reg · mean(p²)`,
+/// where `p = actor(obs)` and `a = apply_noise(p, noise)` (the Gumbel-softmax
+/// or Gaussian sample for the given noise). `x` is the critic input on the
+/// sampled transitions. The gradient flows critic → action → actor, with
+/// the critic's weights held fixed.
+#[allow(clippy::too_many_arguments)]
+pub fn actor_loss_grad(
+    actor: &Mlp,
+    critic: &Mlp,
+    space: ActionSpace,
+    obs: ArrayView2<f32>,
+    x: ArrayView2<f32>,
+    a_col: usize,
+    noise: ArrayView2<f32>,
+    reg: f32,
+) -> (f32, Gradients) {
+    let rows = obs.nrows();
+    let ad = space.action_dim();
+    let a_cache = actor.forward_cached(&obs);
+    let mut a_new = Array2::zeros((rows, ad));
+    space::apply_noise(space, a_cache.output().view(), a_new.view_mut(), noise);
+    let mut xa = x.to_owned();
+    put_cols(&mut xa, a_col, a_new.view());
+    let q_cache = critic.forward_cached(&xa);
+    let q_mean = q_cache.output().mean().unwrap_or(0.0);
+    let p_reg = a_cache.output().mapv(|v| v * v).mean().unwrap_or(0.0);
+    let d_q = Array2::from_elem((rows, 1), -1.0 / rows.max(1) as f32);
+    let d_x = critic.backward_input(&q_cache, &d_q);
+    let d_a = d_x.slice_axis(Axis(1), Slice::from(a_col..a_col + ad));
+    let d_p = space::backward(
+        space,
+        a_cache.output().view(),
+        a_new.view(),
+        noise,
+        d_a,
+        reg,
+    );
+    let (grads, _) = actor.backward(&a_cache, &d_p);
+    (-q_mean + reg * p_reg, grads)
 }
 
 fn put_cols(dst: &mut Array2<f32>, start: usize, src: ArrayView2<f32>) {
@@ -346,8 +391,23 @@ impl Maddpg {
         self.buffer.push(obs, act, rew, next_obs, done);
         self.steps += 1;
         let ready = self.buffer.len() >= self.cfg.warmup.max(1)
-            && self.steps.is_multiple_of(self.cfg.update_every.max(1) as u64);
+            && self
+                .steps
+                .is_multiple_of(self.cfg.update_every.max(1) as u64);
         ready.then(|| self.update())
+    }
+
+    /// Stores a transition without counting an environment step or
+    /// updating (for filling a buffer from logged data or benchmarks).
+    pub fn buffer_push(
+        &mut self,
+        obs: &[Vec<f32>],
+        act: &[Vec<f32>],
+        rew: &[f32],
+        next_obs: &[Vec<f32>],
+        done: bool,
+    ) {
+        self.buffer.push(obs, act, rew, next_obs, done);
     }
 
     fn scratch(&mut self) -> Scratch {
@@ -387,7 +447,6 @@ impl Maddpg {
         let mut s = self.scratch();
         self.buffer.sample_into(&mut s.batch, &mut self.update_rng);
         let n = self.agents.len();
-        let bsz = s.batch.len() as f32;
         // Target actions, sampled from the target actors as the reference does.
         for (j, a) in self.agents.iter().enumerate() {
             let p = a.target_actor.forward(&s.batch.next_obs[j]);
@@ -467,34 +526,19 @@ impl Maddpg {
             clip(&mut grads, self.cfg.grad_clip, self.cfg.clip_mode);
             let _ = agent.critic_opt.step(&mut agent.critic, &grads);
             // Actor: maximise Q(x with a_i ← sample(μ_i(o_i))) − reg·mean(p²).
-            let a_cache = agent.actor.forward_cached(&s.batch.obs[i]);
-            let mut a_new = Array2::zeros((s.batch.len(), ad));
             let mut a_noise = Array2::zeros((s.batch.len(), ad));
-            space::sample_into(
+            space::draw_noise(agent.space, a_noise.view_mut(), &mut self.update_rng);
+            let (a_loss, mut a_grads) = actor_loss_grad(
+                &agent.actor,
+                &agent.critic,
                 agent.space,
-                a_cache.output().view(),
-                a_new.view_mut(),
-                a_noise.view_mut(),
-                &mut self.update_rng,
-            );
-            let mut xa = x.to_owned();
-            put_cols(&mut xa, a_col, a_new.view());
-            let q_cache = agent.critic.forward_cached(&xa);
-            let q_mean = q_cache.output().mean().unwrap_or(0.0);
-            let p_reg = a_cache.output().mapv(|v| v * v).mean().unwrap_or(0.0);
-            stats.actor_loss += (-q_mean + self.cfg.actor_reg * p_reg) / n as f32;
-            let d_q = Array2::from_elem((s.batch.len(), 1), -1.0 / bsz);
-            let d_x = agent.critic.backward_input(&q_cache, &d_q);
-            let d_a = d_x.slice_axis(Axis(1), Slice::from(a_col..a_col + ad));
-            let d_p = space::backward(
-                agent.space,
-                a_cache.output().view(),
-                a_new.view(),
+                s.batch.obs[i].view(),
+                x,
+                a_col,
                 a_noise.view(),
-                d_a,
                 self.cfg.actor_reg,
             );
-            let (mut a_grads, _) = agent.actor.backward(&a_cache, &d_p);
+            stats.actor_loss += a_loss / n as f32;
             clip(&mut a_grads, self.cfg.grad_clip, self.cfg.clip_mode);
             let _ = agent.actor_opt.step(&mut agent.actor, &a_grads);
         }

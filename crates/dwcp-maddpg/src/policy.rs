@@ -90,7 +90,13 @@ impl Policy {
         let d = self.space.action_dim();
         let mut action = Array2::zeros((1, d));
         let mut noise = Array2::zeros((1, d));
-        space::sample_into(self.space, params.view(), action.view_mut(), noise.view_mut(), rng);
+        space::sample_into(
+            self.space,
+            params.view(),
+            action.view_mut(),
+            noise.view_mut(),
+            rng,
+        );
         Ok(action.into_raw_vec_and_offset().0)
     }
 

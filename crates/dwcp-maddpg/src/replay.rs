@@ -118,9 +118,27 @@ impl ReplayBuffer {
         }
         for (i, a) in self.agents.iter_mut().enumerate() {
             let empty: &[f32] = &[];
-            put(&mut a.obs, slot, a.obs_dim, obs.get(i).map_or(empty, |v| v), append);
-            put(&mut a.act, slot, a.act_dim, act.get(i).map_or(empty, |v| v), append);
-            put(&mut a.rew, slot, 1, &[rew.get(i).copied().unwrap_or(0.0)], append);
+            put(
+                &mut a.obs,
+                slot,
+                a.obs_dim,
+                obs.get(i).map_or(empty, |v| v),
+                append,
+            );
+            put(
+                &mut a.act,
+                slot,
+                a.act_dim,
+                act.get(i).map_or(empty, |v| v),
+                append,
+            );
+            put(
+                &mut a.rew,
+                slot,
+                1,
+                &[rew.get(i).copied().unwrap_or(0.0)],
+                append,
+            );
             put(
                 &mut a.next_obs,
                 slot,
@@ -129,7 +147,13 @@ impl ReplayBuffer {
                 append,
             );
         }
-        put(&mut self.done, slot, 1, &[f32::from(u8::from(done))], append);
+        put(
+            &mut self.done,
+            slot,
+            1,
+            &[f32::from(u8::from(done))],
+            append,
+        );
         self.next = (self.next + 1) % self.capacity;
         self.len = (self.len + 1).min(self.capacity);
     }
@@ -137,10 +161,26 @@ impl ReplayBuffer {
     /// An empty batch of `batch` rows sized for this buffer's agents.
     pub fn batch(&self, batch: usize) -> Batch {
         Batch {
-            obs: self.agents.iter().map(|a| Array2::zeros((batch, a.obs_dim))).collect(),
-            act: self.agents.iter().map(|a| Array2::zeros((batch, a.act_dim))).collect(),
-            rew: self.agents.iter().map(|_| Array2::zeros((batch, 1))).collect(),
-            next_obs: self.agents.iter().map(|a| Array2::zeros((batch, a.obs_dim))).collect(),
+            obs: self
+                .agents
+                .iter()
+                .map(|a| Array2::zeros((batch, a.obs_dim)))
+                .collect(),
+            act: self
+                .agents
+                .iter()
+                .map(|a| Array2::zeros((batch, a.act_dim)))
+                .collect(),
+            rew: self
+                .agents
+                .iter()
+                .map(|_| Array2::zeros((batch, 1)))
+                .collect(),
+            next_obs: self
+                .agents
+                .iter()
+                .map(|a| Array2::zeros((batch, a.obs_dim)))
+                .collect(),
             done: Array2::zeros((batch, 1)),
         }
     }

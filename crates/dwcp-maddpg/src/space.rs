@@ -87,13 +87,33 @@ pub fn softmax_groups(row: &mut [f32], size: usize) {
 pub fn sample_into(
     space: ActionSpace,
     params: ArrayView2<f32>,
-    mut action: ArrayViewMut2<f32>,
+    action: ArrayViewMut2<f32>,
     mut noise: ArrayViewMut2<f32>,
     rng: &mut impl RngCore,
 ) {
+    draw_noise(space, noise.view_mut(), rng);
+    apply_noise(space, params, action, noise.view());
+}
+
+/// Fills `noise` with the space's noise: standard Gumbel for categorical
+/// spaces, standard normal for continuous ones.
+pub fn draw_noise(space: ActionSpace, mut noise: ArrayViewMut2<f32>, rng: &mut impl RngCore) {
+    match space {
+        ActionSpace::Categorical { .. } => noise.iter_mut().for_each(|g| *g = gumbel(rng)),
+        ActionSpace::Continuous { .. } => noise.iter_mut().for_each(|e| *e = std_normal(rng)),
+    }
+}
+
+/// The deterministic part of [`sample_into`]: the action for given
+/// distribution parameters and given noise (Gumbel or standard normal).
+pub fn apply_noise(
+    space: ActionSpace,
+    params: ArrayView2<f32>,
+    mut action: ArrayViewMut2<f32>,
+    noise: ArrayView2<f32>,
+) {
     match space {
         ActionSpace::Categorical { size, .. } => {
-            noise.iter_mut().for_each(|g| *g = gumbel(rng));
             Zip::from(&mut action)
                 .and(&params)
                 .and(&noise)
@@ -105,8 +125,12 @@ pub fn sample_into(
             }
         }
         ActionSpace::Continuous { dim } => {
-            noise.iter_mut().for_each(|e| *e = std_normal(rng));
-            for ((p, mut a), e) in params.rows().into_iter().zip(action.rows_mut()).zip(noise.rows()) {
+            for ((p, mut a), e) in params
+                .rows()
+                .into_iter()
+                .zip(action.rows_mut())
+                .zip(noise.rows())
+            {
                 for k in 0..dim {
                     a[k] = p[k] + p[dim + k].clamp(-20.0, 2.0).exp() * e[k];
                 }
@@ -145,7 +169,12 @@ pub fn backward(
     let mut d_params = Array2::<f32>::zeros(params.raw_dim());
     match space {
         ActionSpace::Categorical { size, .. } => {
-            for ((mut dp, y), dy) in d_params.rows_mut().into_iter().zip(action.rows()).zip(d_action.rows()) {
+            for ((mut dp, y), dy) in d_params
+                .rows_mut()
+                .into_iter()
+                .zip(action.rows())
+                .zip(d_action.rows())
+            {
                 let n = y.len();
                 let mut start = 0;
                 while start < n {
@@ -198,7 +227,13 @@ mod tests {
         let params = Array2::from_shape_fn((16, 12), |(i, j)| (i as f32 - j as f32) * 0.3);
         let mut action = Array2::zeros((16, 12));
         let mut noise = Array2::zeros((16, 12));
-        sample_into(space, params.view(), action.view_mut(), noise.view_mut(), &mut rng);
+        sample_into(
+            space,
+            params.view(),
+            action.view_mut(),
+            noise.view_mut(),
+            &mut rng,
+        );
         for row in action.rows() {
             for g in row.to_vec().chunks(4) {
                 assert!(g.iter().all(|&v| (0.0..=1.0).contains(&v)));

@@ -128,10 +128,7 @@ impl MultiAgentEnv for SimpleSpread {
         let mut force = [[0.0f32; 2]; AGENTS];
         for (f, a) in force.iter_mut().zip(actions) {
             let g = |k: usize| a.get(k).copied().unwrap_or(0.0);
-            *f = [
-                SENSITIVITY * (g(1) - g(2)),
-                SENSITIVITY * (g(3) - g(4)),
-            ];
+            *f = [SENSITIVITY * (g(1) - g(2)), SENSITIVITY * (g(3) - g(4))];
         }
         for a in 0..AGENTS {
             for b in a + 1..AGENTS {

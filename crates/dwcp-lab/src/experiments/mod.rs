@@ -4,6 +4,7 @@ use crate::report::ExperimentResult;
 
 mod aggregation;
 mod fl;
+mod maddpg;
 mod pbft_messages;
 mod probft;
 mod sim_throughput;
@@ -86,6 +87,21 @@ pub const ALL: &[Experiment] = &[
         name: "fl-tcs",
         about: "TCS-FEEL-style topology-aware selection with D2D relays vs uniform sampling: rounds to 96%, simulated round time",
         run: fl::run_tcs,
+    },
+    Experiment {
+        name: "maddpg-spread",
+        about: "MADDPG learning curve on the simple_spread port against random play",
+        run: maddpg::run_spread,
+    },
+    Experiment {
+        name: "maddpg-nodealloc",
+        about: "NodeAlloc efficiency, drops, fairness at rho 0.6/0.9/1.1: MADDPG, IDDPG, tuned heuristics",
+        run: maddpg::run_nodealloc,
+    },
+    Experiment {
+        name: "maddpg-speed",
+        about: "time per MADDPG update round (4 agents, batch 1024, 64 units) vs PyTorch CPU",
+        run: maddpg::run_speed,
     },
 ];
 

@@ -63,9 +63,9 @@ impl HeuristicKind {
             HeuristicKind::Random | HeuristicKind::LocalOnly => vec![*self],
             HeuristicKind::ProportionalShare { .. } => {
                 let mut g = vec![];
-                for exponent in [0.5, 1.0, 2.0, 4.0] {
-                    for local_bias in [0.5, 1.0, 1.5, 2.0, 3.0] {
-                        for floor in [0.0, 0.1, 0.3] {
+                for exponent in [0.5, 1.0, 2.0, 4.0, 8.0] {
+                    for local_bias in [0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 16.0, 32.0] {
+                        for floor in [0.0, 0.1, 0.3, 0.6, 1.0, 2.0, 4.0] {
                             g.push(HeuristicKind::ProportionalShare {
                                 exponent,
                                 local_bias,
@@ -76,7 +76,7 @@ impl HeuristicKind {
                 }
                 g
             }
-            HeuristicKind::JoinShortestQueue { .. } => [0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0]
+            HeuristicKind::JoinShortestQueue { .. } => [0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0]
                 .into_iter()
                 .map(|margin| HeuristicKind::JoinShortestQueue { margin })
                 .collect(),

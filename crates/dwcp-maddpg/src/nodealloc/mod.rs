@@ -76,10 +76,10 @@ impl NodeAllocConfig {
         NodeAllocConfig {
             // bandwidth, CPU, memory
             capacity: [
-                [4.0, 12.0, 8.0],  // node 0: CPU-rich
-                [12.0, 4.0, 8.0],  // node 1: bandwidth-rich
-                [6.0, 6.0, 14.0],  // node 2: memory-rich
-                [7.0, 7.0, 7.0],   // node 3: balanced
+                [4.0, 12.0, 8.0], // node 0: CPU-rich
+                [12.0, 4.0, 8.0], // node 1: bandwidth-rich
+                [6.0, 6.0, 14.0], // node 2: memory-rich
+                [7.0, 7.0, 7.0],  // node 3: balanced
             ],
             demand: [
                 [3.0, 1.0, 1.0], // bandwidth-heavy
@@ -331,7 +331,11 @@ impl NodeAlloc {
         let mut f = [0.0f64; NODES];
         for (d, v) in f.iter_mut().enumerate() {
             let a = action.get(d).copied().unwrap_or(0.0);
-            *v = if a.is_finite() && a > 0.0 { f64::from(a) } else { 0.0 };
+            *v = if a.is_finite() && a > 0.0 {
+                f64::from(a)
+            } else {
+                0.0
+            };
         }
         let sum: f64 = f.iter().sum();
         let mut out = [0u32; NODES];
@@ -413,7 +417,11 @@ impl MultiAgentEnv for NodeAlloc {
                 let split = Self::apportion(act, k, i);
                 for (d, &cnt) in split.iter().enumerate() {
                     for _ in 0..cnt {
-                        let job = Job { kind: j, origin: i, age: 0 };
+                        let job = Job {
+                            kind: j,
+                            origin: i,
+                            age: 0,
+                        };
                         if d != i && bw_left[i] >= cfg.transfer_bw {
                             bw_left[i] -= cfg.transfer_bw;
                             transfer += cfg.transfer_bw;
@@ -479,7 +487,8 @@ impl MultiAgentEnv for NodeAlloc {
         self.metrics.transfer_bw += f64::from(transfer);
         self.prev_backlog = self.backlog;
         self.backlog = std::array::from_fn(|i| self.queues[i].len() as f32);
-        let r = (completed - cfg.drop_penalty * dropped - cfg.transfer_penalty * transfer) / self.norm;
+        let r =
+            (completed - cfg.drop_penalty * dropped - cfg.transfer_penalty * transfer) / self.norm;
         // 4. Next arrivals.
         self.t += 1;
         self.draw_arrivals();
