@@ -118,7 +118,7 @@ pub fn fuzz_session(data: &[u8]) -> bool {
                     .map(|m| (from, to, m))
             }
             _ => {
-                if cur.byte() % 2 == 0 {
+                if cur.byte().is_multiple_of(2) {
                     let i = cur.byte() as usize;
                     history.get(i % history.len().max(1)).cloned()
                 } else {
