@@ -3,6 +3,7 @@
 use crate::report::ExperimentResult;
 
 mod aggregation;
+mod dag;
 mod fl;
 mod maddpg;
 mod pbft_messages;
@@ -62,6 +63,11 @@ pub const ALL: &[Experiment] = &[
         name: "reputation-detection",
         about: "epochs until each Byzantine behaviour loses group membership; honest false positives under loss",
         run: tpbft::run_detection,
+    },
+    Experiment {
+        name: "dag-throughput",
+        about: "Bullshark, Tusk, HotStuff, Multi-Paxos: committed tx/s and commit latency in a 5-region WAN with capped uplinks",
+        run: dag::run,
     },
     Experiment {
         name: "aggregation-messages",
