@@ -221,8 +221,8 @@ pub fn actor_loss_grad(
     let q_mean = q_cache.output().mean().unwrap_or(0.0);
     let p_reg = a_cache.output().mapv(|v| v * v).mean().unwrap_or(0.0);
     let d_q = Array2::from_elem((rows, 1), -1.0 / rows.max(1) as f32);
-    let d_x = critic.backward_input(&q_cache, &d_q);
-    let d_a = d_x.slice_axis(Axis(1), Slice::from(a_col..a_col + ad));
+    let d_x = critic.backward_input_cols(&q_cache, &d_q, a_col..a_col + ad);
+    let d_a = d_x.view();
     let d_p = space::backward(
         space,
         a_cache.output().view(),
@@ -231,7 +231,7 @@ pub fn actor_loss_grad(
         d_a,
         reg,
     );
-    let (grads, _) = actor.backward(&a_cache, &d_p);
+    let grads = actor.backward_params(&a_cache, &d_p);
     (-q_mean + reg * p_reg, grads)
 }
 
@@ -522,7 +522,7 @@ impl Maddpg {
             };
             stats.critic_loss += loss / n as f32;
             stats.mean_q += cache.output().mean().unwrap_or(0.0) / n as f32;
-            let (mut grads, _) = agent.critic.backward(&cache, &d_out);
+            let mut grads = agent.critic.backward_params(&cache, &d_out);
             clip(&mut grads, self.cfg.grad_clip, self.cfg.clip_mode);
             let _ = agent.critic_opt.step(&mut agent.critic, &grads);
             // Actor: maximise Q(x with a_i ← sample(μ_i(o_i))) − reg·mean(p²).

@@ -7,7 +7,7 @@ use crate::error::NnError;
 use crate::grads::Gradients;
 use dwcp_core::codec;
 use dwcp_core::rng::RngCore;
-use ndarray::{Array2, ArrayBase, Axis, Data, Ix2};
+use ndarray::{Array2, ArrayBase, Axis, Data, Ix2, Slice};
 use serde::{Deserialize, Serialize};
 
 /// A stack of dense layers, each followed by its activation. Batches are
@@ -34,6 +34,13 @@ impl TryFrom<MlpRepr> for Mlp {
     fn try_from(r: MlpRepr) -> Result<Self, NnError> {
         Mlp::from_layers(r.layers, r.activations)
     }
+}
+
+/// Which part of `dL/dinput` a backward pass computes.
+enum InputGrad {
+    All,
+    None,
+    Cols(std::ops::Range<usize>),
 }
 
 /// Everything [`Mlp::forward_cached`] keeps for [`Mlp::backward`]: the input
@@ -219,8 +226,36 @@ impl Mlp {
     /// If the cache came from a network of another shape or `d_out` has the
     /// wrong shape.
     pub fn backward(&self, cache: &ForwardCache, d_out: &Array2<f32>) -> (Gradients, Array2<f32>) {
-        let (grads, d_in) = self.backprop(cache, d_out, true);
+        let (grads, d_in) = self.backprop(cache, d_out, true, InputGrad::All);
         (Gradients { layers: grads }, d_in)
+    }
+
+    /// Like [`Self::backward`] but only the parameter gradients: skips the
+    /// first layer's `dL/dinput` product (`batch × input_dim × width`), which
+    /// a critic or actor update never reads.
+    ///
+    /// # Panics
+    /// As [`Self::backward`].
+    pub fn backward_params(&self, cache: &ForwardCache, d_out: &Array2<f32>) -> Gradients {
+        let (grads, _) = self.backprop(cache, d_out, true, InputGrad::None);
+        Gradients { layers: grads }
+    }
+
+    /// `dL/dinput` for the input columns in `cols` only (`batch × cols.len()`),
+    /// skipping weight gradients: the MADDPG actor update needs `dQ/da_i`, a
+    /// few columns of a wide centralised critic input. Equal to those columns
+    /// of [`Self::backward_input`].
+    ///
+    /// # Panics
+    /// As [`Self::backward`], or if `cols` reaches past `input_dim`.
+    pub fn backward_input_cols(
+        &self,
+        cache: &ForwardCache,
+        d_out: &Array2<f32>,
+        cols: std::ops::Range<usize>,
+    ) -> Array2<f32> {
+        assert!(cols.end <= self.input_dim(), "columns past the input");
+        self.backprop(cache, d_out, false, InputGrad::Cols(cols)).1
     }
 
     /// Only `dL/dinput`, skipping the weight gradients: the MADDPG actor
@@ -230,7 +265,7 @@ impl Mlp {
     /// # Panics
     /// As [`Self::backward`].
     pub fn backward_input(&self, cache: &ForwardCache, d_out: &Array2<f32>) -> Array2<f32> {
-        self.backprop(cache, d_out, false).1
+        self.backprop(cache, d_out, false, InputGrad::All).1
     }
 
     fn backprop(
@@ -238,6 +273,7 @@ impl Mlp {
         cache: &ForwardCache,
         d_out: &Array2<f32>,
         weights: bool,
+        input_grad: InputGrad,
     ) -> (Vec<Dense>, Array2<f32>) {
         assert_eq!(
             cache.activations.len(),
@@ -260,7 +296,14 @@ impl Mlp {
                     b: delta.sum_axis(Axis(0)),
                 });
             }
-            delta = delta.dot(&self.layers[i].w.t());
+            let w = &self.layers[i].w;
+            delta = match (i, &input_grad) {
+                (0, InputGrad::None) => Array2::zeros((delta.nrows(), 0)),
+                (0, InputGrad::Cols(c)) => {
+                    delta.dot(&w.slice_axis(Axis(0), Slice::from(c.clone())).t())
+                }
+                _ => delta.dot(&w.t()),
+            };
         }
         grads.reverse();
         (grads, delta)
