@@ -1,6 +1,7 @@
 //! A saturating-load run on the five-region WAN with 40 Mbit/s uplinks:
 //! `cargo run --release -p dwcp-bullshark --features insecure-mock-crypto --example throughput -- 10 0`
-//! (arguments: n, crashed nodes, offered tx/s, measured seconds).
+//! (arguments: n, crashed nodes, offered tx/s, measured seconds, 1 for real
+//! signatures or 0 for the insecure mock).
 
 use dwcp_core::{Duration, Time};
 use dwcp_sim::workload::{LoadSpec, ThroughputConfig};
@@ -37,31 +38,14 @@ fn main() {
         real_crypto: real,
     };
     let t = std::time::Instant::now();
-    let mut nc = dwcp_bullshark::harness::throughput_config(n);
-    nc.batch_uplink_budget = Some(4_500_000);
-    let o = dwcp_bullshark::orderer(&nc);
-    let keys = dwcp_bullshark::harness::CryptoMode::choose(real).keys(n, 1);
-    let mut sim = dwcp_narwhal::harness::cluster(nc, cfg.sim_config(), keys, move |_| o.clone());
-    cfg.apply(&mut sim);
-    let r = dwcp_sim::workload::run_load(
-        &mut sim,
-        &cfg.load,
-        |_, p| dwcp_narwhal::Transaction::new(p),
-        dwcp_bullshark::harness::txs_of,
-    );
+    let r = dwcp_bullshark::throughput(&cfg);
     println!(
-        "tx/s {:.0} p50 {:.0} ms p99 {:.0} ms committed {} of {}",
-        r.tx_per_s, r.latency_p50_ms, r.latency_p99_ms, r.committed, r.offered
+        "n={n} crashed={crashed}: {:.0} tx/s, p50 {:.0} ms, p99 {:.0} ms, committed {} of {} ({:.1?} wall)",
+        r.tx_per_s,
+        r.latency_p50_ms,
+        r.latency_p99_ms,
+        r.committed,
+        r.offered,
+        t.elapsed()
     );
-    let e = sim.engine(dwcp_core::NodeId(0)).expect("node 0 runs");
-    println!(
-        "round {} stats {:?} mem {:?}",
-        e.round(),
-        e.stats(),
-        e.memory()
-    );
-    for k in &sim.stats().kinds {
-        println!("{}: {} msgs {} bytes", k.kind, k.sent, k.sent_bytes);
-    }
-    println!("wall {:?}", t.elapsed());
 }

@@ -11,6 +11,10 @@ use dwcp_crypto::verify_aggregate;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+/// Rounds between a committed leader and an older own certificate it did
+/// not order before the certificate counts as an orphan.
+const ORPHAN_AFTER: u64 = 4;
+
 impl<O: Orderer> Narwhal<O> {
     pub(crate) fn on_certificate(&mut self, from: NodeId, cert: Arc<Certificate>) {
         let round = cert.round();
@@ -86,6 +90,9 @@ impl<O: Orderer> Narwhal<O> {
                 continue;
             }
             self.persist(Record::Certificate(v.cert.clone()));
+            if v.author() == self.me {
+                self.own_unordered.insert(v.round(), v.clone());
+            }
             for b in &v.cert.header.batches {
                 if let Some(s) = self.batches.get_mut(b) {
                     s.round = s.round.max(v.round());
@@ -95,6 +102,9 @@ impl<O: Orderer> Narwhal<O> {
             for sub in subs {
                 let leader_round = sub.leader.round();
                 for vertex in sub.vertices {
+                    if vertex.author() == self.me {
+                        self.own_unordered.remove(&vertex.round());
+                    }
                     self.to_deliver.push_back(ToDeliver {
                         index: self.next_index,
                         leader_round,
@@ -104,6 +114,7 @@ impl<O: Orderer> Narwhal<O> {
                     self.stats.ordered += 1;
                 }
             }
+            self.requeue_orphans();
             self.collect_garbage();
             if let Some(children) = self.waiting_on.remove(&v.digest) {
                 for c in children {
@@ -122,6 +133,26 @@ impl<O: Orderer> Narwhal<O> {
                 }
             }
             self.retry_waiting_headers();
+        }
+    }
+
+    /// Own certificates still unordered four rounds after a later leader
+    /// committed are probably orphans (no later certificate links to
+    /// them): their batches go into a new header. Should the old
+    /// certificate be ordered after all, delivery de-duplicates batches.
+    fn requeue_orphans(&mut self) {
+        let committed = self.orderer.last_committed_round();
+        while let Some((&r, _)) = self.own_unordered.first_key_value() {
+            if r.saturating_add(ORPHAN_AFTER) > committed {
+                break;
+            }
+            if let Some(v) = self.own_unordered.remove(&r) {
+                for d in v.cert.header.batches.iter().rev() {
+                    if !self.delivered_batches.contains_key(d) {
+                        self.ready_digests.push_front(*d);
+                    }
+                }
+            }
         }
     }
 
@@ -144,8 +175,9 @@ impl<O: Orderer> Narwhal<O> {
         if gc <= self.dag.gc_round() {
             return;
         }
-        self.dag.gc(gc);
+        self.dag.gc(gc, self.cfg.sync_retention);
         let keep = |r: u64| r >= gc;
+        let batch_floor = gc.saturating_sub(self.cfg.sync_retention);
         self.seen_headers.retain(|(r, _), _| keep(*r));
         self.votes_cast.retain(|(r, _), _| keep(*r));
         self.waiting_headers.retain(|(r, _)| keep(*r));
@@ -171,7 +203,7 @@ impl<O: Orderer> Narwhal<O> {
             .collect();
         let mut dropped = vec![];
         self.batches.retain(|d, s| {
-            let k = keep(s.round) || needed.contains(d);
+            let k = s.round >= batch_floor || needed.contains(d);
             if !k {
                 dropped.push(s.batch.author);
             }
@@ -194,7 +226,7 @@ impl<O: Orderer> Narwhal<O> {
         let found: Vec<Arc<Certificate>> = digests
             .iter()
             .take(MAX_REQUEST)
-            .filter_map(|d| self.dag.get_by_digest(d))
+            .filter_map(|d| self.dag.fetch(d))
             .filter(|v| v.round() > 0)
             .map(|v| v.cert.clone())
             .collect();

@@ -14,6 +14,10 @@ pub struct NarwhalConfig {
     /// Rounds of history kept below the last committed leader; older
     /// certificates and batches are collected and never ordered.
     pub gc_depth: Round,
+    /// Collected certificates and batches stay available to lagging peers'
+    /// fetches for this many more rounds (memory grows by about `n` small
+    /// certificates per round of retention).
+    pub sync_retention: Round,
     /// A node with parents ready but no batch to propose still proposes an
     /// (empty) header after this long.
     pub max_header_delay: Duration,
@@ -63,6 +67,7 @@ impl NarwhalConfig {
             n,
             f: c.f(),
             gc_depth: 50,
+            sync_retention: 200,
             max_header_delay: Duration::from_millis(200),
             leader_timeout: Duration::from_secs(1),
             batch_size: 500_000,

@@ -17,6 +17,8 @@ pub struct Dag {
     rounds: BTreeMap<Round, BTreeMap<NodeId, Vertex>>,
     index: BTreeMap<Digest, (Round, NodeId)>,
     gc_round: Round,
+    archive: BTreeMap<Digest, Vertex>,
+    archive_rounds: BTreeMap<Round, Vec<Digest>>,
 }
 
 impl Dag {
@@ -88,18 +90,43 @@ impl Dag {
         self.gc_round
     }
 
-    /// Drops every vertex of a round below `round` (never moves backwards).
-    pub fn gc(&mut self, round: Round) {
+    /// Collects every vertex of a round below `round` (never moves
+    /// backwards): it leaves the DAG (walks, counts and lookups no longer
+    /// see it) but stays in an archive for `retain` more rounds, where
+    /// [`Dag::fetch`] still finds it to help lagging peers catch up.
+    pub fn gc(&mut self, round: Round, retain: Round) {
         if round <= self.gc_round {
             return;
         }
         self.gc_round = round;
         let keep = self.rounds.split_off(&round);
-        for m in std::mem::replace(&mut self.rounds, keep).into_values() {
-            for v in m.values() {
+        for (r, m) in std::mem::replace(&mut self.rounds, keep) {
+            for v in m.into_values() {
                 self.index.remove(&v.digest);
+                if retain > 0 {
+                    self.archive_rounds.entry(r).or_default().push(v.digest);
+                    self.archive.insert(v.digest, v);
+                }
             }
         }
+        let floor = round.saturating_sub(retain);
+        let keep = self.archive_rounds.split_off(&floor);
+        for ds in std::mem::replace(&mut self.archive_rounds, keep).into_values() {
+            for d in ds {
+                self.archive.remove(&d);
+            }
+        }
+    }
+
+    /// The certificate with this digest, in the DAG or in the archive.
+    pub fn fetch(&self, digest: &Digest) -> Option<&Vertex> {
+        self.get_by_digest(digest)
+            .or_else(|| self.archive.get(digest))
+    }
+
+    /// Number of archived (collected but retained) certificates.
+    pub fn archived(&self) -> usize {
+        self.archive.len()
     }
 
     /// Number of vertices held (the memory the DAG uses is proportional).
@@ -199,12 +226,19 @@ mod tests {
         assert_eq!(dag.highest_round(), 5);
         let v = dag.get(3, NodeId(2)).unwrap().clone();
         assert!(!dag.insert(v.clone()));
-        dag.gc(3);
+        let old = dag.get(1, NodeId(1)).unwrap().clone();
+        dag.gc(3, 2);
         assert_eq!(dag.len(), 12);
         assert!(dag.get_by_digest(&v.digest).is_some());
         assert!(dag.get(2, NodeId(0)).is_none());
-        dag.gc(1);
+        assert!(dag.get_by_digest(&old.digest).is_none());
+        assert_eq!(dag.fetch(&old.digest), Some(&old));
+        assert_eq!(dag.archived(), 8);
+        dag.gc(1, 2);
         assert_eq!(dag.gc_round(), 3);
+        dag.gc(4, 0);
+        assert_eq!(dag.archived(), 4);
+        assert!(dag.fetch(&old.digest).is_none());
     }
 
     #[test]

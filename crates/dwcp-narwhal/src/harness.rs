@@ -32,6 +32,17 @@ impl CryptoMode {
         }
     }
 
+    /// A threshold setup (`threshold` shares of `n` needed) from `seed`.
+    pub fn threshold(self, n: usize, threshold: usize, seed: u64) -> dwcp_crypto::ThresholdSetup {
+        match self {
+            CryptoMode::Real => dwcp_crypto::ThresholdSetup::generate(n, threshold, seed),
+            #[cfg(feature = "insecure-mock-crypto")]
+            CryptoMode::InsecureMock => {
+                dwcp_crypto::ThresholdSetup::insecure_mock(n, threshold, seed)
+            }
+        }
+    }
+
     /// The mock when `real` is false and the mock is compiled in, real keys
     /// otherwise.
     pub fn choose(real: bool) -> CryptoMode {
@@ -142,6 +153,7 @@ pub fn throughput_config(n: usize) -> NarwhalConfig {
     cfg.max_header_delay = Duration::from_millis(100);
     cfg.leader_timeout = Duration::from_millis(500);
     cfg.gc_depth = 20;
+    cfg.sync_retention = 20;
     cfg.persist_batches = false;
     cfg.max_header_batches = 256;
     cfg

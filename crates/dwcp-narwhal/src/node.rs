@@ -58,6 +58,8 @@ pub struct NodeStats {
 pub struct Memory {
     /// Certificates in the DAG.
     pub dag_vertices: usize,
+    /// Collected certificates retained for lagging peers.
+    pub archived: usize,
     /// Rounds in the DAG.
     pub dag_rounds: usize,
     /// Stored batches.
@@ -80,6 +82,7 @@ impl Memory {
     /// The sum of every count.
     pub fn total(&self) -> usize {
         self.dag_vertices
+            + self.archived
             + self.batches
             + self.headers
             + self.votes
@@ -150,6 +153,7 @@ pub struct Narwhal<O: Orderer> {
     pub(crate) round: Round,
     pub(crate) current: Option<OwnHeader>,
     pub(crate) last_cert: Option<Arc<crate::types::Certificate>>,
+    pub(crate) own_unordered: BTreeMap<Round, Vertex>,
     pub(crate) last_proposal: Option<Time>,
     pub(crate) quorum_since: Option<(Round, Time)>,
     // Batches.
@@ -221,6 +225,7 @@ impl<O: Orderer> Narwhal<O> {
             round: 0,
             current: None,
             last_cert: None,
+            own_unordered: BTreeMap::new(),
             last_proposal: None,
             quorum_since: None,
             pending_txs: vec![],
@@ -275,6 +280,7 @@ impl<O: Orderer> Narwhal<O> {
     pub fn memory(&self) -> Memory {
         Memory {
             dag_vertices: self.dag.len(),
+            archived: self.dag.archived(),
             dag_rounds: self.dag.rounds_held(),
             batches: self.batches.len(),
             headers: self.seen_headers.len(),

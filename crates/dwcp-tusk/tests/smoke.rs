@@ -1,7 +1,7 @@
 //! Smoke test: a small cluster commits every transaction.
-use dwcp_bullshark::harness::{self, CryptoMode};
 use dwcp_core::{Duration, Time};
 use dwcp_sim::NetworkConfig;
+use dwcp_tusk::harness::{self, CryptoMode};
 
 #[test]
 fn four_nodes_commit_everything() {

@@ -1,0 +1,162 @@
+//! The Tusk commit rule with a threshold coin.
+
+use dwcp_core::{Digest, NodeId};
+use dwcp_crypto::{PartialSig, ThresholdPublic, ThresholdShare};
+use dwcp_narwhal::{CommittedSubDag, Committer, Dag, Header, Orderer, Round, Vertex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The message whose threshold signature is the coin electing the leader of
+/// `round`.
+pub fn coin_message(round: Round) -> Vec<u8> {
+    let mut m = b"dwcp-tusk/coin".to_vec();
+    m.extend_from_slice(&round.to_le_bytes());
+    m
+}
+
+/// Whether `round` is a leader round: even rounds from 2 on.
+pub fn is_leader_round(round: Round) -> bool {
+    round >= 2 && round.is_multiple_of(2)
+}
+
+/// Tusk on a Narwhal DAG. Waves overlap: the leader of every even round
+/// `L ≥ 2` is elected *after the fact* by a threshold coin whose shares
+/// (threshold `f + 1`) ride in the headers of round `L + 2`; the leader
+/// commits when `f + 1` certificates of round `L + 1` have it as a parent,
+/// checked once round `L + 2` is complete enough to reveal the coin, after
+/// every earlier uncommitted leader it has a path to.
+#[derive(Clone)]
+pub struct Tusk {
+    n: usize,
+    validity: usize,
+    committer: Committer,
+    public: Arc<ThresholdPublic>,
+    share: ThresholdShare,
+    coins: BTreeMap<Round, NodeId>,
+}
+
+impl std::fmt::Debug for Tusk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tusk")
+            .field("n", &self.n)
+            .field(
+                "last_committed_round",
+                &self.committer.last_committed_round(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tusk {
+    /// For `n` nodes tolerating `f`, with this node's coin `share` of a
+    /// setup whose threshold is `f + 1` (`public`), collecting history
+    /// `gc_depth` rounds below the last committed leader.
+    pub fn new(
+        n: usize,
+        f: usize,
+        gc_depth: Round,
+        public: Arc<ThresholdPublic>,
+        share: ThresholdShare,
+    ) -> Tusk {
+        Tusk {
+            n,
+            validity: f + 1,
+            committer: Committer::new(gc_depth),
+            public,
+            share,
+            coins: BTreeMap::new(),
+        }
+    }
+
+    /// The leader of `round` if its coin can be revealed from the shares in
+    /// the certificates of `round + 2` held in `dag` (cached once known).
+    pub fn leader(&mut self, dag: &Dag, round: Round) -> Option<NodeId> {
+        if !is_leader_round(round) {
+            return None;
+        }
+        if let Some(l) = self.coins.get(&round) {
+            return Some(*l);
+        }
+        let shares: BTreeMap<NodeId, PartialSig> = dag
+            .round(round + 2)
+            .filter_map(|v| Some((v.author(), v.cert.header.coin.clone()?)))
+            .collect();
+        if shares.len() < self.public.threshold() {
+            return None;
+        }
+        let cert = self.public.combine(&coin_message(round), &shares).ok()?;
+        let d = Digest::of_value(&cert);
+        let mut head = [0u8; 8];
+        head.copy_from_slice(&d.0[..8]);
+        let leader = NodeId((u64::from_le_bytes(head) % self.n.max(1) as u64) as u32);
+        self.coins.insert(round, leader);
+        Some(leader)
+    }
+}
+
+impl Orderer for Tusk {
+    fn on_insert(&mut self, dag: &Dag, vertex: &Vertex) -> Vec<CommittedSubDag> {
+        // A certificate of round L + 3 means a quorum of round L + 2 is
+        // here: enough shares for the coin of round L.
+        let Some(l) = vertex.round().checked_sub(3) else {
+            return vec![];
+        };
+        if !is_leader_round(l) || l <= self.committer.last_committed_round() {
+            return vec![];
+        }
+        let Some(leader) = self.leader(dag, l) else {
+            return vec![];
+        };
+        let Some(lv) = dag.get(l, leader).cloned() else {
+            return vec![];
+        };
+        if dag.support(&lv.digest, l + 1) < self.validity {
+            return vec![];
+        }
+        // Coins of earlier leader rounds, computed before the walk.
+        let mut earlier = BTreeMap::new();
+        let mut r = l.saturating_sub(2);
+        while r > self.committer.last_committed_round() {
+            if let Some(who) = self.leader(dag, r) {
+                if let Some(v) = dag.get(r, who) {
+                    earlier.insert(r, v.clone());
+                }
+            }
+            r = r.saturating_sub(2);
+        }
+        let subs = self
+            .committer
+            .commit(dag, &lv, 2, |round| earlier.get(&round).cloned());
+        let keep = self
+            .committer
+            .last_committed_round()
+            .saturating_sub(self.committer.gc_depth());
+        self.coins = self.coins.split_off(&keep);
+        subs
+    }
+
+    fn last_committed_round(&self) -> Round {
+        self.committer.last_committed_round()
+    }
+
+    fn coin_share(&self, round: Round) -> Option<PartialSig> {
+        let l = round.checked_sub(2)?;
+        is_leader_round(l).then(|| self.share.sign(&coin_message(l)))
+    }
+
+    fn check_coin(&self, header: &Header) -> bool {
+        let wanted = header.round.checked_sub(2).filter(|l| is_leader_round(*l));
+        match (wanted, &header.coin) {
+            (None, None) => true,
+            (Some(l), Some(share)) => {
+                self.public
+                    .verify_share(header.author, &coin_message(l), share)
+            }
+            _ => false,
+        }
+    }
+
+    fn memory(&self) -> usize {
+        self.committer.memory() + self.coins.len()
+    }
+}
