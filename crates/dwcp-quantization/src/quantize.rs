@@ -2,7 +2,17 @@
 
 use crate::Error;
 use crate::compressed::{MAX_QSGD_LEVELS, Values};
-use dwcp_core::rng::{Rng, RngCore};
+use dwcp_core::rng::{Rng, RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// The per-coordinate draws come from ChaCha8 keyed by 256 bits of the
+/// caller's ChaCha20 generator: as reproducible, 4× cheaper per draw, and
+/// ample for rounding decisions.
+fn local(rng: &mut Rng) -> ChaCha8Rng {
+    let mut seed = [0u8; 32];
+    rng.fill_bytes(&mut seed);
+    ChaCha8Rng::from_seed(seed)
+}
 
 /// How the carried values are represented.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,11 +100,12 @@ pub(crate) fn qsgd_width(levels: u16) -> u32 {
 
 /// A uniform draw in `[0, 1)` with 24 bits of resolution.
 #[inline]
-fn unit(rng: &mut Rng) -> f32 {
+fn unit(rng: &mut impl RngCore) -> f32 {
     (rng.next_u32() >> 8) as f32 * (1.0 / (1u32 << 24) as f32)
 }
 
 fn uniform(v: &[f32], bits: u8, stochastic: bool, rng: &mut Rng) -> Values {
+    let rng = &mut local(rng);
     let bits = bits.clamp(1, 16);
     let (mut min, mut max) = (f32::INFINITY, f32::NEG_INFINITY);
     for &x in v {
@@ -117,7 +128,7 @@ fn uniform(v: &[f32], bits: u8, stochastic: bool, rng: &mut Rng) -> Values {
                     let t = (x - min) * inv;
                     let fl = t as u32;
                     let up = u32::from(unit(rng) < t - fl as f32);
-                    (fl + up).min(top_u) as u16
+                    fl.saturating_add(up).min(top_u) as u16
                 })
                 .collect()
         } else {
@@ -137,6 +148,7 @@ fn uniform(v: &[f32], bits: u8, stochastic: bool, rng: &mut Rng) -> Values {
 }
 
 fn qsgd(v: &[f32], levels: u16, rng: &mut Rng) -> Values {
+    let rng = &mut local(rng);
     let levels = levels.clamp(1, MAX_QSGD_LEVELS);
     let norm = v
         .iter()
@@ -151,7 +163,7 @@ fn qsgd(v: &[f32], levels: u16, rng: &mut Rng) -> Values {
                 let r = (x.abs() * k).min(s);
                 let fl = r as u32; // floor, r >= 0
                 let up = u32::from(unit(rng) < r - fl as f32);
-                let l = (fl + up).min(u32::from(levels)) as i16;
+                let l = fl.saturating_add(up).min(u32::from(levels)) as i16;
                 if x < 0.0 { -l } else { l }
             })
             .collect()
@@ -166,6 +178,7 @@ fn qsgd(v: &[f32], levels: u16, rng: &mut Rng) -> Values {
 }
 
 fn ternary(v: &[f32], rng: &mut Rng) -> Values {
+    let rng = &mut local(rng);
     let scale = v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
     let codes = if scale > 0.0 && scale.is_finite() {
         let inv = 1.0 / scale;
@@ -246,6 +259,9 @@ mod tests {
             let z = q.quantize(&[0.0; 4], &mut r);
             z.for_each(|_, y| assert_eq!(y, 0.0));
             let _ = q.quantize(&[f32::NAN, f32::INFINITY, 1.0], &mut r);
+            // A subnormal range makes the scale factor infinite.
+            let tiny = q.quantize(&[0.0, 1e-45, -1e-45], &mut r);
+            tiny.for_each(|_, y| assert!(y.abs() <= 1e-44, "{q:?}: {y}"));
         }
     }
 }

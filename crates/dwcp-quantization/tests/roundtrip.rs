@@ -151,6 +151,14 @@ proptest! {
 }
 
 #[test]
+fn fuzz_regressions() {
+    // Stochastic uniform rounding over a subnormal range overflowed a code.
+    dwcp_quantization::fuzzing::compress(&[
+        0x2a, 0x3d, 0x0, 0x6f, 0x6f, 0x2a, 0x3b, 0x0, 0x0, 0x0, 0x0, 0x0, 0x0, 0x2a,
+    ]);
+}
+
+#[test]
 fn decoder_refuses_what_it_must() {
     let x = common::gaussian(100, 1);
     let mut comp = Compressor::new(Sparsifier::TopK { k: 10 }, Quantizer::F32).unwrap();
