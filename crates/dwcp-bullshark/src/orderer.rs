@@ -81,3 +81,155 @@ impl Orderer for Bullshark {
         self.committer.memory()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dwcp_narwhal::testing::{DagBuilder, feed};
+    use std::collections::BTreeSet;
+
+    const N: usize = 4;
+
+    fn bullshark() -> Bullshark {
+        Bullshark::new(N, 1, 50)
+    }
+
+    fn no_duplicates(order: &[(Round, NodeId)]) {
+        let set: BTreeSet<_> = order.iter().collect();
+        assert_eq!(set.len(), order.len(), "a vertex was ordered twice");
+    }
+
+    #[test]
+    fn anchor_commits_with_f_plus_one_votes() {
+        let mut b = DagBuilder::new(N);
+        b.rounds(1..=2, &[0, 1, 2, 3]);
+        // Only node 0 has voted so far: no commit.
+        b.add(3, 0, &[0, 1, 2, 3]);
+        let (leaders, _) = feed(&mut bullshark(), N, &b.log);
+        assert!(leaders.is_empty());
+        // The second vote commits the anchor of round 2 (node 1).
+        b.add(3, 2, &[0, 1, 2, 3]);
+        let mut o = bullshark();
+        let (leaders, order) = feed(&mut o, N, &b.log);
+        assert_eq!(leaders, vec![(2, NodeId(1))]);
+        // Round 1 in author order, then the anchor.
+        let mut expected: Vec<_> = (0..4).map(|a| (1, NodeId(a))).collect();
+        expected.push((2, NodeId(1)));
+        assert_eq!(order, expected);
+        assert_eq!(o.last_committed_round(), 2);
+    }
+
+    #[test]
+    fn dead_node_everything_else_is_ordered_once() {
+        // Node 3 never produces anything; it would lead round 6.
+        let mut b = DagBuilder::new(N);
+        b.rounds(1..=9, &[0, 1, 2]);
+        let (leaders, order) = feed(&mut bullshark(), N, &b.log);
+        assert_eq!(
+            leaders,
+            vec![(2, NodeId(1)), (4, NodeId(2)), (8, NodeId(0))]
+        );
+        no_duplicates(&order);
+        // Everything up to the last anchor (rounds 1..=7 and the anchor).
+        assert_eq!(order.len(), 7 * 3 + 1);
+        assert_eq!(order.last(), Some(&(8, NodeId(0))));
+    }
+
+    #[test]
+    fn missing_leader_is_skipped_and_ordered_by_the_next() {
+        let mut b = DagBuilder::new(N);
+        b.rounds(1..=1, &[0, 1, 2, 3]);
+        // Round 2 without its anchor (node 1).
+        b.rounds(2..=2, &[0, 2, 3]);
+        b.rounds(3..=5, &[0, 1, 2, 3]);
+        let (leaders, order) = feed(&mut bullshark(), N, &b.log);
+        assert_eq!(leaders, vec![(4, NodeId(2))]);
+        assert_eq!(order.len(), 4 + 3 + 4 + 1);
+        assert_eq!(order.last(), Some(&(4, NodeId(2))));
+    }
+
+    #[test]
+    fn leader_without_enough_support_commits_later_through_a_path() {
+        let mut b = DagBuilder::new(N);
+        b.rounds(1..=2, &[0, 1, 2, 3]);
+        // Round 3: only node 1 votes for the anchor of round 2.
+        b.add(3, 0, &[0, 2, 3]);
+        b.add(3, 1, &[1, 2, 3]);
+        b.add(3, 2, &[0, 2, 3]);
+        b.add(3, 3, &[0, 2, 3]);
+        let (leaders, _) = feed(&mut bullshark(), N, &b.log);
+        assert!(leaders.is_empty(), "one vote is not f + 1");
+        b.rounds(4..=5, &[0, 1, 2, 3]);
+        let (leaders, order) = feed(&mut bullshark(), N, &b.log);
+        // Anchor 4 commits, and anchor 2 before it: node 1's round-3
+        // vertex links them.
+        assert_eq!(leaders, vec![(2, NodeId(1)), (4, NodeId(2))]);
+        no_duplicates(&order);
+    }
+
+    #[test]
+    fn unlinked_earlier_anchor_is_never_ordered() {
+        let mut b = DagBuilder::new(N);
+        b.rounds(1..=2, &[0, 1, 2, 3]);
+        // Nobody in round 3 links to the anchor of round 2.
+        for a in 0..4 {
+            b.add(3, a, &[0, 2, 3]);
+        }
+        b.rounds(4..=5, &[0, 1, 2, 3]);
+        let (leaders, order) = feed(&mut bullshark(), N, &b.log);
+        assert_eq!(leaders, vec![(4, NodeId(2))]);
+        assert!(!order.contains(&(2, NodeId(1))));
+        no_duplicates(&order);
+    }
+
+    #[test]
+    fn linked_earlier_anchors_are_ordered_oldest_first() {
+        // Anchors 2 and 4 each get a single vote (not enough); anchor 6
+        // commits and orders both before itself.
+        let mut b = DagBuilder::new(N);
+        b.rounds(1..=2, &[0, 1, 2, 3]);
+        b.add(3, 0, &[0, 2, 3]);
+        b.add(3, 1, &[1, 2, 3]);
+        b.add(3, 2, &[0, 2, 3]);
+        b.add(3, 3, &[0, 2, 3]);
+        b.rounds(4..=4, &[0, 1, 2, 3]);
+        b.add(5, 0, &[0, 1, 3]);
+        b.add(5, 1, &[0, 1, 3]);
+        b.add(5, 2, &[0, 2, 3]);
+        b.add(5, 3, &[0, 1, 3]);
+        b.rounds(6..=7, &[0, 1, 2, 3]);
+        let (leaders, order) = feed(&mut bullshark(), N, &b.log);
+        assert_eq!(
+            leaders,
+            vec![(2, NodeId(1)), (4, NodeId(2)), (6, NodeId(3))]
+        );
+        no_duplicates(&order);
+    }
+
+    #[test]
+    fn order_does_not_depend_on_arrival_order() {
+        let mut b = DagBuilder::new(N);
+        b.rounds(1..=12, &[0, 1, 2, 3]);
+        let (l1, o1) = feed(&mut bullshark(), N, &b.log);
+        // Same DAG, authors reversed within each round (still causal).
+        let mut log = b.log.clone();
+        log.sort_by_key(|v| (v.round(), std::cmp::Reverse(v.author())));
+        let (l2, o2) = feed(&mut bullshark(), N, &log);
+        assert_eq!(o1, o2);
+        assert_eq!(l1, l2);
+    }
+
+    #[test]
+    fn gc_depth_bounds_what_is_ordered_and_remembered() {
+        let mut b = DagBuilder::new(N);
+        b.rounds(1..=2, &[0, 1, 2, 3]);
+        // Node 3 keeps a private chain from round 1 that joins late.
+        for r in 3..=30 {
+            b.rounds(r..=r, &[0, 1, 2]);
+        }
+        let mut o = Bullshark::new(N, 1, 4);
+        let (_, order) = feed(&mut o, N, &b.log);
+        no_duplicates(&order);
+        assert!(o.memory() <= (4 + 1) * N);
+    }
+}
