@@ -19,13 +19,16 @@ pub struct DagBuilder {
     pub log: Vec<Vertex>,
 }
 
+/// A DAG slot: (round, author).
+pub type Slot = (Round, NodeId);
+
 /// Feeds `log` to `orderer` in order and returns the committed leaders'
 /// (round, author) and the flattened total order of (round, author).
 pub fn feed<O: crate::Orderer>(
     orderer: &mut O,
     dag_n: usize,
     log: &[Vertex],
-) -> (Vec<(Round, NodeId)>, Vec<(Round, NodeId)>) {
+) -> (Vec<Slot>, Vec<Slot>) {
     let mut dag = Dag::new(dag_n);
     let mut leaders = vec![];
     let mut order = vec![];
