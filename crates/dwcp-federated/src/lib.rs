@@ -10,6 +10,7 @@ pub mod compress;
 pub mod config;
 pub mod data;
 pub mod experiments;
+pub mod fuzzing;
 pub mod message;
 pub mod model;
 pub mod rand_util;
