@@ -92,6 +92,7 @@
 //! * Shamir sharing (over GF(2^61 − 1)) and the RDP accountant are small
 //!   and written here, with tests against the published accountant.
 
+pub mod bench;
 pub mod dp;
 pub mod fixed;
 pub mod fuzzing;

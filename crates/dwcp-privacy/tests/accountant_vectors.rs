@@ -7,65 +7,25 @@
 //! (an upper bound, hence still a valid guarantee) and is within 7%.
 
 use dwcp_privacy::dp::RdpAccountant;
-
-const VECTORS: &str = include_str!("../reference/rdp_vectors.csv");
-
-struct Vector {
-    sigma: f64,
-    q: f64,
-    steps: u64,
-    delta: f64,
-    eps_int: f64,
-    eps_default: f64,
-}
-
-fn vectors() -> Vec<Vector> {
-    VECTORS
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.starts_with("sigma"))
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            assert_eq!(f.len(), 6, "{l}");
-            Vector {
-                sigma: f[0].parse().unwrap(),
-                q: f[1].parse().unwrap(),
-                steps: f[2].parse().unwrap(),
-                delta: f[3].parse().unwrap(),
-                eps_int: f[4].parse().unwrap(),
-                eps_default: f[5].parse().unwrap(),
-            }
-        })
-        .collect()
-}
+use dwcp_privacy::dp::rdp::{REFERENCE_VECTORS, reference_checks};
 
 #[test]
 fn matches_dp_accounting() {
-    let vs = vectors();
-    assert!(vs.len() >= 10);
-    for v in vs {
-        let mut acc = RdpAccountant::new();
-        acc.compose(v.q, v.sigma, v.steps);
-        let eps = acc.epsilon(v.delta);
-        let rel = (eps - v.eps_int).abs() / v.eps_int;
+    let checks = reference_checks();
+    let data_lines = REFERENCE_VECTORS
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("sigma"))
+        .count();
+    assert_eq!(checks.len(), data_lines, "a reference line failed to parse");
+    assert!(checks.len() >= 10);
+    for c in checks {
+        let rel = (c.ours - c.reference_same_orders).abs() / c.reference_same_orders;
+        assert!(rel < 1e-6, "{c:?}");
         assert!(
-            rel < 1e-6,
-            "σ={} q={} T={}: ours {eps}, reference {}",
-            v.sigma,
-            v.q,
-            v.steps,
-            v.eps_int
+            c.ours >= c.reference_default_orders * (1.0 - 1e-9),
+            "ours must be an upper bound: {c:?}"
         );
-        assert!(
-            eps >= v.eps_default * (1.0 - 1e-9),
-            "ours must be an upper bound"
-        );
-        assert!(
-            eps <= v.eps_default * 1.07,
-            "σ={} q={}: {eps} vs {}",
-            v.sigma,
-            v.q,
-            v.eps_default
-        );
+        assert!(c.ours <= c.reference_default_orders * 1.07, "{c:?}");
     }
 }
 

@@ -7,6 +7,7 @@ mod dag;
 mod fl;
 mod maddpg;
 mod pbft_messages;
+mod privacy;
 mod probft;
 mod sim_throughput;
 mod tpbft;
@@ -108,6 +109,16 @@ pub const ALL: &[Experiment] = &[
         name: "maddpg-speed",
         about: "time per MADDPG update round (4 agents, batch 1024, 64 units) vs PyTorch CPU",
         run: maddpg::run_speed,
+    },
+    Experiment {
+        name: "fl-secagg",
+        about: "secure aggregation: exact sum with 30% dropouts for n in 10..100, bytes per client vs plaintext, client/server time at d=1e5",
+        run: privacy::run_secagg,
+    },
+    Experiment {
+        name: "fl-dp",
+        about: "differential privacy: RDP accountant vs dp-accounting, epsilon vs sigma at delta=1e-5, noise vs utility of the clipped mean",
+        run: privacy::run_dp,
     },
 ];
 

@@ -187,3 +187,53 @@ mod tests {
         assert!(eps(0.1, sigma, 300) <= 2.0 && eps(0.1, sigma / 1.01, 300) > 2.0);
     }
 }
+
+/// Reference epsilons from Google's `dp-accounting` 0.6.0, produced by
+/// `reference/rdp_reference.py` (CSV: sigma, q, steps, delta, ε on our
+/// integer orders, ε on the package's default orders).
+pub const REFERENCE_VECTORS: &str = include_str!("../../reference/rdp_vectors.csv");
+
+/// One reference point and our accountant's answer for it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReferenceCheck {
+    /// Noise multiplier.
+    pub sigma: f64,
+    /// Sampling rate.
+    pub q: f64,
+    /// Steps.
+    pub steps: u64,
+    /// δ.
+    pub delta: f64,
+    /// dp-accounting's ε on the same integer orders.
+    pub reference_same_orders: f64,
+    /// dp-accounting's ε on its default (partly fractional) orders.
+    pub reference_default_orders: f64,
+    /// Ours.
+    pub ours: f64,
+}
+
+/// Recomputes every reference point with [`RdpAccountant::new`]. Malformed
+/// lines are skipped (the test suite checks that none are).
+pub fn reference_checks() -> Vec<ReferenceCheck> {
+    REFERENCE_VECTORS
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("sigma"))
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            let num = |i: usize| f.get(i).and_then(|s| s.parse::<f64>().ok());
+            let steps = f.get(2).and_then(|s| s.parse::<u64>().ok())?;
+            let (sigma, q, delta) = (num(0)?, num(1)?, num(3)?);
+            let mut acc = RdpAccountant::new();
+            acc.compose(q, sigma, steps);
+            Some(ReferenceCheck {
+                sigma,
+                q,
+                steps,
+                delta,
+                reference_same_orders: num(4)?,
+                reference_default_orders: num(5)?,
+                ours: acc.epsilon(delta),
+            })
+        })
+        .collect()
+}

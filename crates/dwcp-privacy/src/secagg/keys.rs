@@ -126,16 +126,18 @@ pub fn open(
 }
 
 /// Adds (or, with `negate`, subtracts) the mask expanded from `seed` to
-/// `acc`, element-wise modulo `mask + 1` (a power of two).
+/// `acc`, element-wise modulo `mask + 1` (a power of two). Rings of at most
+/// 32 bits draw 4 keystream bytes per element, wider ones 8.
 pub fn apply_mask(acc: &mut [u64], seed: &[u8; 32], negate: bool, mask: u64) {
     let mut prg = Rng::from_seed(*seed);
+    let width = if mask <= u64::from(u32::MAX) { 4 } else { 8 };
     let mut buf = [0u8; 8 * 256];
     for chunk in acc.chunks_mut(256) {
-        let bytes = buf.get_mut(..chunk.len() * 8).unwrap_or(&mut []);
+        let bytes = buf.get_mut(..chunk.len() * width).unwrap_or(&mut []);
         prg.fill_bytes(bytes);
-        for (a, b) in chunk.iter_mut().zip(bytes.chunks_exact(8)) {
+        for (a, b) in chunk.iter_mut().zip(bytes.chunks_exact(width)) {
             let mut w = [0u8; 8];
-            w.copy_from_slice(b);
+            w.get_mut(..width).unwrap_or(&mut []).copy_from_slice(b);
             let m = u64::from_le_bytes(w);
             *a = if negate {
                 a.wrapping_sub(m)
@@ -188,5 +190,9 @@ mod tests {
         assert!(v.iter().filter(|&&x| x != 5).count() > 990);
         apply_mask(&mut v, &[3u8; 32], true, mask);
         assert_eq!(v, vec![5u64; 1000]);
+        // A 64-bit ring uses full 64-bit mask words.
+        let mut w = vec![0u64; 100];
+        apply_mask(&mut w, &[4u8; 32], false, u64::MAX);
+        assert!(w.iter().any(|&x| x > u64::from(u32::MAX)));
     }
 }

@@ -1,0 +1,249 @@
+//! `fl-secagg` and `fl-dp`: secure aggregation (exact recovery under 30%
+//! dropouts, bytes and compute per party) and differential privacy (the
+//! accountant against dp-accounting, ε versus σ, noise versus utility).
+//! The protocol logic lives in `dwcp_privacy::bench`; this file runs it,
+//! supplies the clock and formats rows, claims and plots.
+
+use super::Ctx;
+use crate::report::{Claim, ExperimentResult, Op, Plot};
+use dwcp_privacy::bench::{self, SecAggPoint};
+use dwcp_privacy::dp::rdp::reference_checks;
+use serde_json::{Value, json};
+use std::time::Instant;
+
+fn ms(ns: f64) -> f64 {
+    ns / 1e6
+}
+
+fn secagg_row(p: &SecAggPoint) -> Value {
+    json!({
+        "n": p.clients, "threshold": p.threshold, "dim": p.dim,
+        "dropped": p.dropped, "survivors": p.survivors,
+        "exact": p.exact, "max_mean_error": p.max_mean_error, "error_bound": p.error_bound,
+        "upload_bytes_per_client": p.upload_per_client, "download_bytes_per_client": p.download_per_client,
+        "plaintext_bytes": p.plaintext_bytes, "upload_expansion": p.upload_per_client / p.plaintext_bytes,
+        "client_ms_mean": ms(p.client_ns_mean), "client_ms_max": ms(p.client_ns_max as f64),
+        "server_ms": ms(p.server_ns as f64), "server_unmask_ms": ms(p.server_unmask_ns as f64),
+        "evidence": p.evidence,
+    })
+}
+
+/// `fl-secagg`.
+pub fn run_secagg(ctx: &Ctx) -> ExperimentResult {
+    let start = Instant::now();
+    let mut clock = move || start.elapsed().as_nanos() as u64;
+    let sizes = [10usize, 25, 50, 100];
+    let dim = if ctx.quick { 10_000 } else { 100_000 };
+    let mut points = vec![];
+    let mut failures = vec![];
+    for (i, &n) in sizes.iter().enumerate() {
+        match bench::secagg_point(n, dim, ctx.seed.wrapping_add(i as u64), &mut clock) {
+            Ok(p) => points.push(p),
+            Err(e) => failures.push(format!("n={n}: {e}")),
+        }
+    }
+    // Quick mode still measures one d = 10^5 point.
+    let mut timing = None;
+    if ctx.quick {
+        match bench::secagg_point(25, 100_000, ctx.seed ^ 0xd1, &mut clock) {
+            Ok(p) => timing = Some(p),
+            Err(e) => failures.push(format!("n=25, d=1e5: {e}")),
+        }
+    }
+    let all: Vec<&SecAggPoint> = points.iter().chain(timing.iter()).collect();
+    let sessions = sizes.len() + usize::from(ctx.quick);
+    let exact = all.iter().filter(|p| p.exact).count();
+    let worst_error = all
+        .iter()
+        .map(|p| p.max_mean_error / p.error_bound)
+        .fold(0.0, f64::max);
+    let largest = all
+        .iter()
+        .filter(|p| p.dim == 100_000)
+        .max_by_key(|p| p.clients)
+        .copied();
+    let mut claims = vec![
+        Claim::new(
+            "sessions recovering the exact weighted sum with 30% dropouts (n = 10, 25, 50, 100)",
+            exact as f64 / sessions as f64,
+            Op::Ge,
+            1.0,
+            "fraction of sessions",
+            format!("plaintext sum of the survivors' encoded inputs; {exact}/{sessions} exact"),
+        ),
+        Claim::new(
+            "largest decode error of the weighted mean, relative to the round-trip bound 1/(2*scale)",
+            worst_error,
+            Op::Le,
+            1.0,
+            "x bound",
+            "weighted mean of the clipped f32 inputs",
+        ),
+    ];
+    if let Some(p) = largest {
+        claims.push(Claim::new(
+            &format!("client upload expansion vs f32 plaintext at n={}, d=1e5", p.clients),
+            p.upload_per_client / p.plaintext_bytes,
+            Op::Le,
+            1.98,
+            "x",
+            format!(
+                "plaintext {} B/client; Bonawitz et al. report 1.73x-1.98x (16-bit inputs, 2^10-2^14 users)",
+                p.plaintext_bytes
+            ),
+        ));
+    }
+    let series = |f: fn(&SecAggPoint) -> f64| {
+        points
+            .iter()
+            .map(|p| (p.clients as f64, f(p)))
+            .collect::<Vec<_>>()
+    };
+    let mut notes = vec![
+        "Ring Z_2^32, values clipped to [-1, 1] at 2^20 levels per unit, integer weights 1..=16, threshold floor(2n/3)+1; the overflow check admits up to 1,023 clients at these settings.".into(),
+        "30% of the clients (floor(0.3 n)) drop, spread evenly over: after advertising keys, after sharing keys, after sending the masked input (self mask recovered), after signing the survivor set.".into(),
+        "Real crypto throughout: X25519 key agreement, ChaCha20-Poly1305 share encryption, ChaCha20 mask expansion, sr25519 signatures on keys and on the survivor set.".into(),
+        "Times are single-threaded compute in one process (no network), per client averaged over those that finished; the server time includes relaying and the unmasking round's PRG work.".into(),
+    ];
+    if ctx.quick {
+        notes.push("Quick mode: d = 1e4 for the n sweep, plus one d = 1e5 point at n = 25; the full run uses d = 1e5 for every n.".into());
+    }
+    notes.extend(failures);
+    ExperimentResult {
+        experiment: "fl-secagg".into(),
+        quick: ctx.quick,
+        seed: ctx.seed,
+        params: json!({"sizes": sizes, "dim": dim, "dropout_percent": 30, "bits": 32, "clip": 1.0, "scale": 1u32 << 20, "max_weight": 16}),
+        rows: all.iter().map(|p| secagg_row(p)).collect(),
+        claims,
+        notes,
+        plots: vec![
+            Plot {
+                stem: "fl-secagg-bytes".into(),
+                title: format!("Secure aggregation: bytes per client (d = {dim})"),
+                x_label: "clients".into(),
+                y_label: "bytes per client".into(),
+                log: true,
+                series: vec![
+                    ("secagg upload".into(), series(|p| p.upload_per_client)),
+                    ("secagg download".into(), series(|p| p.download_per_client)),
+                    ("plaintext f32 upload".into(), series(|p| p.plaintext_bytes)),
+                ],
+            },
+            Plot {
+                stem: "fl-secagg-time".into(),
+                title: format!("Secure aggregation: compute time (d = {dim}, 30% dropouts)"),
+                x_label: "clients".into(),
+                y_label: "ms".into(),
+                log: true,
+                series: vec![
+                    ("client (mean)".into(), series(|p| ms(p.client_ns_mean))),
+                    ("server (total)".into(), series(|p| ms(p.server_ns as f64))),
+                    (
+                        "server (unmasking)".into(),
+                        series(|p| ms(p.server_unmask_ns as f64)),
+                    ),
+                ],
+            },
+        ],
+    }
+}
+
+/// `fl-dp`.
+pub fn run_dp(ctx: &Ctx) -> ExperimentResult {
+    let delta = 1e-5;
+    let sigmas = [0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 12.0];
+    let mut rows = vec![];
+    // The accountant against Google's dp-accounting.
+    let checks = reference_checks();
+    let mut worst_rel = 0.0f64;
+    for c in &checks {
+        let rel = (c.ours - c.reference_same_orders).abs() / c.reference_same_orders;
+        worst_rel = worst_rel.max(rel);
+        rows.push(json!({
+            "table": "accountant-vs-dp-accounting", "sigma": c.sigma, "q": c.q, "steps": c.steps, "delta": c.delta,
+            "epsilon_ours": c.ours, "epsilon_dp_accounting_same_orders": c.reference_same_orders,
+            "epsilon_dp_accounting_default_orders": c.reference_default_orders, "relative_error": rel,
+        }));
+    }
+    // ε vs σ for the digits benchmark's shape (300 rounds; all 10 clients
+    // each round, q = 1) and for client sampling at q = 0.1.
+    let mut eps_series = vec![];
+    for (q, label) in [(1.0, "q = 1 (10 of 10 clients)"), (0.1, "q = 0.1")] {
+        let table = bench::epsilon_table(&sigmas, q, 300, delta);
+        for r in &table {
+            rows.push(json!({"table": "epsilon-vs-sigma", "sigma": r.sigma, "q": r.q, "steps": r.steps, "delta": r.delta, "epsilon": r.epsilon, "order": r.order}));
+        }
+        eps_series.push((
+            label.to_string(),
+            table
+                .iter()
+                .map(|r| (r.sigma, r.epsilon))
+                .collect::<Vec<_>>(),
+        ));
+    }
+    // Noise versus utility on a fixed aggregation task.
+    let (clients, dim, trials) = if ctx.quick {
+        (100, 2_000, 3)
+    } else {
+        (100, 20_000, 10)
+    };
+    let util = bench::noise_utility(
+        &[0.0, 0.5, 1.0, 2.0, 4.0, 8.0],
+        clients,
+        dim,
+        1.0,
+        trials,
+        ctx.seed,
+    );
+    for u in &util {
+        rows.push(json!({"table": "noise-vs-utility", "sigma": u.sigma, "clients": u.clients, "dim": dim, "clip": 1.0, "relative_error": u.relative_error, "cosine_to_true_mean": u.cosine_to_true_mean}));
+    }
+    let eps_at = |q: f64, s: f64| {
+        bench::epsilon_table(&[s], q, 300, delta)
+            .first()
+            .map_or(f64::NAN, |r| r.epsilon)
+    };
+    ExperimentResult {
+        experiment: "fl-dp".into(),
+        quick: ctx.quick,
+        seed: ctx.seed,
+        params: json!({"delta": delta, "rounds": 300, "sigmas": sigmas, "utility_clients": clients, "utility_dim": dim, "utility_trials": trials, "reference": "dp-accounting 0.6.0 (crates/dwcp-privacy/reference)"}),
+        rows,
+        claims: vec![Claim::new(
+            "largest relative deviation of our epsilon from dp-accounting 0.6.0 (same RDP orders)",
+            worst_rel,
+            Op::Le,
+            1e-6,
+            "relative",
+            format!("{} reference points; e.g. sigma=1.1, q=256/60000, 14063 steps", checks.len()),
+        )],
+        notes: vec![
+            "Accuracy against epsilon on the digits benchmark is NOT reported yet: the federated trainer (dwcp-federated) has no DP hook to clip client updates and noise the aggregate. This experiment reports the accountant's epsilon-vs-sigma table and noise-vs-utility on a fixed aggregation task instead.".into(),
+            format!(
+                "epsilon at delta=1e-5 after 300 rounds: sigma=1 gives {:.1} (q=1) / {:.2} (q=0.1); sigma=5 gives {:.2} / {:.3}.",
+                eps_at(1.0, 1.0), eps_at(0.1, 1.0), eps_at(1.0, 5.0), eps_at(0.1, 5.0)
+            ),
+            "Fixed aggregation task: 100 client updates = shared Gaussian direction + 1.5x per-client noise, scaled by 0.05, each clipped to L2 norm 1, averaged; N(0, (sigma*clip)^2) added to the sum. relative_error is against the mean of the clipped updates, cosine against the unclipped mean.".into(),
+            "Our accountant uses the integer orders of dp-accounting's defaults (2..63, 128..1024); on those it matches to 1e-6. Its fractional orders lower epsilon by up to 6% on the reference points; ours is then an upper bound (still a valid guarantee).".into(),
+        ],
+        plots: vec![
+            Plot {
+                stem: "fl-dp-epsilon".into(),
+                title: "RDP accountant: epsilon after 300 rounds at delta = 1e-5".into(),
+                x_label: "noise multiplier sigma".into(),
+                y_label: "epsilon".into(),
+                log: true,
+                series: eps_series,
+            },
+            Plot {
+                stem: "fl-dp-utility".into(),
+                title: format!("Noise vs utility: mean of {clients} clipped updates (d = {dim})"),
+                x_label: "noise multiplier sigma".into(),
+                y_label: "relative L2 error".into(),
+                log: false,
+                series: vec![("noisy mean vs clipped mean".into(), util.iter().map(|u| (u.sigma, u.relative_error)).collect())],
+            },
+        ],
+    }
+}
