@@ -236,7 +236,7 @@ mod tests {
         assert_eq!(dag.archived(), 8);
         dag.gc(1, 2);
         assert_eq!(dag.gc_round(), 3);
-        dag.gc(4, 0);
+        dag.gc(4, 1);
         assert_eq!(dag.archived(), 4);
         assert!(dag.fetch(&old.digest).is_none());
     }

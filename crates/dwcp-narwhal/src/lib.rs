@@ -106,6 +106,8 @@ mod restore;
 #[cfg(feature = "sim")]
 mod sim;
 pub mod testing;
+#[cfg(test)]
+mod tests;
 mod types;
 
 pub use config::{Keys, NarwhalConfig};
