@@ -7,7 +7,8 @@
 //!
 //! 1. **Pick an environment** implementing [`MultiAgentEnv`]: [`SimpleSpread`]
 //!    or [`NodeAlloc`] (or your own: agent count, observation widths,
-//!    [`ActionSpace`] per agent, `reset(seed)`, `step`).
+//!    [`ActionSpace`] per agent, `reset(seed)`, `step`; buffers are
+//!    caller-owned, see [`buffers`]).
 //! 2. **Build a trainer**: `Maddpg::for_env(&env, MaddpgConfig::default(), seed)`
 //!    for MADDPG with the reference code's hyperparameters, or
 //!    [`MaddpgConfig::iddpg`] for independent DDPG (local critics).
@@ -20,7 +21,39 @@
 //!    ([`Policy::act`]); save and load it with serde or
 //!    [`Policy::to_bytes`] / [`Policy::from_bytes`].
 //! 5. **Compare**: [`train::play`] runs any [`Controller`] (policies,
-//!    [`nodealloc::Heuristic`]s) on a seeded episode.
+//!    [`nodealloc::Heuristic`]s) on a seeded episode; [`experiments`] holds
+//!    the lab's measurements.
+//!
+//! ```
+//! use dwcp_maddpg::{Maddpg, MaddpgConfig, Policy, SimpleSpread, train};
+//!
+//! let mut env = SimpleSpread::new();
+//! // The reference configuration, shrunk so that this example runs fast.
+//! let cfg = MaddpgConfig { batch: 64, warmup: 128, ..MaddpgConfig::default() };
+//! let mut trainer = Maddpg::for_env(&env, cfg, 7).unwrap();
+//! let log = train::train(&mut env, &mut trainer, 20, 0, |_, _| {});
+//! assert_eq!(log.returns.len(), 20);
+//! assert!(trainer.updates() > 0);
+//! // Decentralised execution: each agent needs only its own actor.
+//! let policy = &trainer.policies()[0];
+//! let bytes = policy.to_bytes().unwrap();
+//! let loaded = Policy::from_bytes(&bytes).unwrap();
+//! let action = loaded.act(&[0.0; 18]).unwrap(); // 5 action probabilities
+//! assert!((action.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+//! ```
+//!
+//! # Algorithm notes
+//!
+//! [`MaddpgConfig::default`] follows openai/maddpg: 2×64 ReLU actors and
+//! critics, Adam 1e-2, per-tensor gradient-norm clip 0.5, γ 0.95, τ 0.01,
+//! batch 1024, replay 10⁶, warm-up 25,600, one update every 100 steps,
+//! actor regulariser 1e-3·mean(logits²), target actions sampled from the
+//! target actors, soft Gumbel-softmax at temperature 1 for categorical
+//! actions and a learned diagonal Gaussian for continuous ones, and
+//! time-limit ends that bootstrap. One deliberate difference: an update round
+//! samples one index set for all agents (the reference draws one per agent)
+//! and soft-updates every target network at the end of the round, so target
+//! actions are computed once per round.
 //!
 //! Everything is deterministic from the seeds: initial weights, exploration
 //! noise, replay sampling and environment randomness all come from seeded
