@@ -42,7 +42,9 @@ pub fn server_engine(data: &[u8]) {
         let from = NodeId(cur.below(6) as u32);
         match cur.below(5) {
             0 => {
-                let v: Vec<f32> = (0..dim).map(|_| f32::from(cur.byte() as i8) / 16.0).collect();
+                let v: Vec<f32> = (0..dim)
+                    .map(|_| f32::from(cur.byte() as i8) / 16.0)
+                    .collect();
                 let msg = FlMessage::Update(Update {
                     round: s.round().saturating_sub(cur.below(2)),
                     weight: cur.below(50),
@@ -69,7 +71,7 @@ pub fn server_engine(data: &[u8]) {
                 }
             }
             3 => {
-                now = now + Duration::from_secs(cur.below(20));
+                now += Duration::from_secs(cur.below(20));
                 s.handle_timeout(now);
             }
             _ => {

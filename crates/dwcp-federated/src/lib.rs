@@ -1,6 +1,78 @@
 //! # dwcp-federated — sans-IO federated learning
 //!
-//! (Guide written below once the engines land.)
+//! Round engines for federated training (a server, clients, and clients
+//! acting as device-to-device relays), FedAvg and Byzantine-robust
+//! aggregation, compression in both directions with error feedback, a
+//! TCS-FEEL-style topology-aware client selector, the vendored sklearn digits
+//! data and the pre-registered benchmarks behind the lab's `fl-*` reports.
+//!
+//! ## How to drive these machines
+//!
+//! 1. **Configure.** Start from [`config::FlConfig::new`]`(n)` (server
+//!    `NodeId(0)`, clients `1..=n`, MLP 64-64-10, E = 2, batch 32, SGD lr
+//!    0.1, dense both ways, FedAvg) and set `uplink` / `downlink`
+//!    ([`compress::Compression`]: dense, top-k, shared-seed random-k, with
+//!    1/2..16/32-bit values), `rule` ([`aggregate::Rule`]: FedAvg, Krum,
+//!    Multi-Krum, median, trimmed mean, FLTrust), `round_timeout`, `relays`.
+//!    [`config::FlConfig::validate`] rejects incompatible combinations with
+//!    an explanation: per-client top-k or a robust rule with secure
+//!    aggregation, robust rules behind relays, Krum with `n ≤ 2f + 2`.
+//! 2. **Construct** one [`server::Server`] (`Server::new(cfg, seed)`, or
+//!    `Server::with_selector(cfg, Box::new(selector), seed)` with
+//!    [`select::Uniform`] or [`tcs::TcsSelector`]; FLTrust also needs
+//!    `set_root_data`) and one [`client::Client`] per client
+//!    (`Client::new(cfg, id, shard, seed)`). Everyone derives the same
+//!    initial model from `cfg.model.seed`, so round 1 needs no download.
+//! 3. **Start** with `server.handle_request(now, ServerRequest::Start)`.
+//! 4. **Feed** every received [`message::FlMessage`] to the addressed engine
+//!    with [`dwcp_core::Engine::handle_message`] (decode bytes with
+//!    `dwcp_core::codec::decode`), and call `handle_timeout` at
+//!    `next_deadline()`. A client trains synchronously inside
+//!    `handle_message` when a round starts. Drain `poll_output` after every
+//!    input: `Send` (round starts, updates, resync requests, full models),
+//!    `Persist` (the server's per-round [`server::Checkpoint`]), `Deliver`
+//!    (the server's [`server::RoundOutcome`] for each closed round) and
+//!    `Evidence` (a duplicate, stale, non-finite, malformed, oversized or
+//!    mis-weighted update, or a message from the wrong node; the input was
+//!    dropped and the round goes on).
+//! 5. **Read the model** with `server.model()` (flat parameters in
+//!    `dwcp_nn::Mlp::params_flat` order); [`model::accuracy_of`] evaluates it.
+//! 6. **Restart** a server with `restore(records)` then `Start`: it resumes
+//!    from the last valid checkpoint; clients resynchronise the full model.
+//!
+//! [`sim::Federation`] is a complete host doing steps 3–5 in process (with
+//! offline clients, stragglers and Byzantine attacks), and [`bench`](mod@bench) /
+//! [`experiments`] build the pre-registered runs on it.
+//!
+//! ## Round protocol
+//! The server opens round `r` by sending [`message::RoundStart`] — the full
+//! model (dense downlink) or the compressed delta since the previous version
+//! (compressed downlink, with a server-side residual) — to the round's direct
+//! uploaders; the plan's relay edges travel with it and relays forward it to
+//! their children. Each client applies the model, trains E epochs on its
+//! shard, and uploads the compressed delta (with its own residual) to its
+//! parent. A relay waits for its children until they all answered or its
+//! `relay_timeout` passed and uploads the sample-weighted mean of its
+//! subtree as one update. The server closes the round when every direct
+//! uploader answered or at `round_timeout`, with whoever arrived. A client
+//! whose model version does not match a delta asks for the full model
+//! (`Resync`). The relay role is a [`client::Client`] whose plan lists
+//! children; there is no separate relay type.
+//!
+//! ## Compression and wire format
+//! [`wire`] documents the compact update encoding (delta-coded bit-packed
+//! indices, bit-packed quantised values); every byte the benchmarks report
+//! is the exact bincode size of the message carrying it. The compressors in
+//! [`compress`] are a small local implementation behind the
+//! [`compress::Compressor`] trait.
+//!
+//! ## Dependencies and why
+//! - `dwcp-core`: the engine contract, `NodeId`/`Time`, the bounded bincode
+//!   codec and the seeded ChaCha20 RNG.
+//! - `dwcp-nn`: the shared MLP, backprop and optimisers (ndarray, no BLAS).
+//! - `serde`: message and configuration (de)serialisation.
+//! - `flate2` (pure-Rust `miniz_oxide` backend): reading gzip CSV files,
+//!   including the vendored `data/digits.csv.gz`, without a C library.
 
 pub mod aggregate;
 pub mod bench;

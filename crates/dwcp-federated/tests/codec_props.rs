@@ -8,7 +8,8 @@ fn mode() -> impl Strategy<Value = Compression> {
     let bits = prop_oneof![Just(1u8), 2u8..=16, Just(32u8)];
     prop_oneof![
         Just(Compression::Dense),
-        (0.001f32..=1.0, bits.clone()).prop_map(|(fraction, bits)| Compression::TopK { fraction, bits }),
+        (0.001f32..=1.0, bits.clone())
+            .prop_map(|(fraction, bits)| Compression::TopK { fraction, bits }),
         (0.001f32..=1.0, bits).prop_map(|(fraction, bits)| Compression::RandomK { fraction, bits }),
     ]
 }
@@ -71,11 +72,35 @@ proptest! {
 
 #[test]
 fn shared_mask_is_the_same_for_every_client() {
-    let a = compress_once(Compression::RandomK { fraction: 0.1, bits: 8 }, &[1.0; 100], 7, 42);
-    let b = compress_once(Compression::RandomK { fraction: 0.1, bits: 8 }, &[-3.0; 100], 7, 42);
+    let a = compress_once(
+        Compression::RandomK {
+            fraction: 0.1,
+            bits: 8,
+        },
+        &[1.0; 100],
+        7,
+        42,
+    );
+    let b = compress_once(
+        Compression::RandomK {
+            fraction: 0.1,
+            bits: 8,
+        },
+        &[-3.0; 100],
+        7,
+        42,
+    );
     let nz = |p: &Packed| p.to_dense().iter().map(|x| *x != 0.0).collect::<Vec<_>>();
     assert_eq!(nz(&a), nz(&b));
-    let c = compress_once(Compression::RandomK { fraction: 0.1, bits: 8 }, &[1.0; 100], 8, 42);
+    let c = compress_once(
+        Compression::RandomK {
+            fraction: 0.1,
+            bits: 8,
+        },
+        &[1.0; 100],
+        8,
+        42,
+    );
     assert_ne!(nz(&a), nz(&c));
 }
 
@@ -83,8 +108,18 @@ fn shared_mask_is_the_same_for_every_client() {
 fn top_half_percent_of_the_digits_model_fits_the_budget() {
     // 4,810 parameters, top-0.5% (24 entries), 4-bit values: at most
     // 11 header bytes + 24 × (13-bit index gap + 4 bits).
-    let v: Vec<f32> = (0..4810).map(|i| ((i * 7919) % 1000) as f32 - 500.0).collect();
-    let p = compress_once(Compression::TopK { fraction: 0.005, bits: 4 }, &v, 0, 0);
+    let v: Vec<f32> = (0..4810)
+        .map(|i| ((i * 7919) % 1000) as f32 - 500.0)
+        .collect();
+    let p = compress_once(
+        Compression::TopK {
+            fraction: 0.005,
+            bits: 4,
+        },
+        &v,
+        0,
+        0,
+    );
     let n = p.encode().len();
     assert!(n <= 11 + (24 * 17usize).div_ceil(8), "{n}");
     assert_eq!(Packed::Dense(v).encode().len(), 3 + 4 * 4810);

@@ -13,15 +13,26 @@ use dwcp_federated::wire::Packed;
 fn incompatible_combinations_are_rejected_with_a_clear_error() {
     let mut c = FlConfig::new(10);
     c.privacy.secure_aggregation = true;
-    c.uplink = Compression::TopK { fraction: 0.01, bits: 8 };
+    c.uplink = Compression::TopK {
+        fraction: 0.01,
+        bits: 8,
+    };
     match c.validate() {
-        Err(ConfigError::Incompatible(s)) => assert!(s.contains("top-k") && s.contains("RandomK"), "{s}"),
+        Err(ConfigError::Incompatible(s)) => {
+            assert!(s.contains("top-k") && s.contains("RandomK"), "{s}")
+        }
         other => panic!("{other:?}"),
     }
-    c.uplink = Compression::RandomK { fraction: 0.01, bits: 8 };
+    c.uplink = Compression::RandomK {
+        fraction: 0.01,
+        bits: 8,
+    };
     c.rule = Rule::Krum { f: 2 };
     match c.validate() {
-        Err(ConfigError::Incompatible(s)) => assert!(s.contains("krum") && s.contains("secure aggregation"), "{s}"),
+        Err(ConfigError::Incompatible(s)) => assert!(
+            s.contains("krum") && s.contains("secure aggregation"),
+            "{s}"
+        ),
         other => panic!("{other:?}"),
     }
     // Shared random-k with FedAvg is the compatible compressed path; the
@@ -36,9 +47,15 @@ fn incompatible_combinations_are_rejected_with_a_clear_error() {
     assert!(matches!(c.validate(), Err(ConfigError::Incompatible(_))));
     c.rule = Rule::FedAvg;
     assert_eq!(c.validate(), Ok(()));
-    c.uplink = Compression::TopK { fraction: 0.0, bits: 4 };
+    c.uplink = Compression::TopK {
+        fraction: 0.0,
+        bits: 4,
+    };
     assert!(matches!(c.validate(), Err(ConfigError::Invalid(_))));
-    c.uplink = Compression::TopK { fraction: 0.1, bits: 20 };
+    c.uplink = Compression::TopK {
+        fraction: 0.1,
+        bits: 20,
+    };
     assert!(matches!(c.validate(), Err(ConfigError::Invalid(_))));
 }
 
@@ -79,7 +96,10 @@ fn the_client_checks_who_sends_what() {
         })
     };
     c.handle_message(Time::ZERO, NodeId(2), rs(1));
-    assert_eq!(faults(&mut c), (vec!["round start from a node that is not our parent"], 0));
+    assert_eq!(
+        faults(&mut c),
+        (vec!["round start from a node that is not our parent"], 0)
+    );
     c.handle_message(Time::ZERO, NodeId(0), rs(1));
     assert_eq!(faults(&mut c), (vec![], 1), "trains and uploads");
     c.handle_message(Time::ZERO, NodeId(0), rs(1));
@@ -87,12 +107,37 @@ fn the_client_checks_who_sends_what() {
     c.handle_message(
         Time::ZERO,
         NodeId(2),
-        FlMessage::Update(Update { round: 1, weight: 1, contributors: 1, payload: vec![] }),
+        FlMessage::Update(Update {
+            round: 1,
+            weight: 1,
+            contributors: 1,
+            payload: vec![],
+        }),
     );
-    assert_eq!(faults(&mut c).0, vec!["update to a node that is not relaying"]);
-    c.handle_message(Time::ZERO, NodeId(2), FlMessage::Model { version: 3, params: Packed::Dense(vec![0.0; dim]).encode() });
-    assert_eq!(faults(&mut c).0, vec!["model from a node other than the server"]);
-    c.handle_message(Time::ZERO, NodeId(0), FlMessage::Model { version: 3, params: vec![0, 1] });
+    assert_eq!(
+        faults(&mut c).0,
+        vec!["update to a node that is not relaying"]
+    );
+    c.handle_message(
+        Time::ZERO,
+        NodeId(2),
+        FlMessage::Model {
+            version: 3,
+            params: Packed::Dense(vec![0.0; dim]).encode(),
+        },
+    );
+    assert_eq!(
+        faults(&mut c).0,
+        vec!["model from a node other than the server"]
+    );
+    c.handle_message(
+        Time::ZERO,
+        NodeId(0),
+        FlMessage::Model {
+            version: 3,
+            params: vec![0, 1],
+        },
+    );
     assert_eq!(faults(&mut c).0, vec!["malformed model"]);
     // A delta for a version we do not hold triggers a resync request, not training.
     c.handle_message(
@@ -108,12 +153,27 @@ fn the_client_checks_who_sends_what() {
     );
     let mut resync = false;
     while let Some(o) = c.poll_output() {
-        if let Output::Send { msg: FlMessage::Resync { round: 2 }, .. } = o {
+        if let Output::Send {
+            msg: FlMessage::Resync { round: 2 },
+            ..
+        } = o
+        {
             resync = true;
         }
     }
     assert!(resync);
-    c.handle_message(Time::ZERO, NodeId(0), FlMessage::Model { version: 5, params: Packed::Dense(vec![0.5; dim]).encode() });
-    assert_eq!(faults(&mut c), (vec![], 1), "trains after the full model arrived");
+    c.handle_message(
+        Time::ZERO,
+        NodeId(0),
+        FlMessage::Model {
+            version: 5,
+            params: Packed::Dense(vec![0.5; dim]).encode(),
+        },
+    );
+    assert_eq!(
+        faults(&mut c),
+        (vec![], 1),
+        "trains after the full model arrived"
+    );
     assert_eq!(c.model(), &vec![0.5; dim][..]);
 }

@@ -2,6 +2,7 @@
 //! resynchronisation after a missed compressed round, Byzantine clients,
 //! determinism, and that training actually learns.
 
+use dwcp_core::rng::Rng;
 use dwcp_core::{Duration, NodeId};
 use dwcp_federated::aggregate::Rule;
 use dwcp_federated::bench::{Method, Setup, build, drive};
@@ -9,7 +10,6 @@ use dwcp_federated::compress::Compression;
 use dwcp_federated::data::digits;
 use dwcp_federated::select::{RoundPlan, Selector};
 use dwcp_federated::sim::Attack;
-use dwcp_core::rng::Rng;
 
 fn small(rounds: u64) -> Setup {
     Setup {
@@ -102,7 +102,11 @@ impl Selector for Tree {
     fn plan(&mut self, _round: u64, clients: &[NodeId], _rng: &mut Rng) -> RoundPlan {
         RoundPlan {
             participants: clients.to_vec(),
-            relays: vec![(NodeId(2), NodeId(1)), (NodeId(3), NodeId(1)), (NodeId(5), NodeId(4))],
+            relays: vec![
+                (NodeId(2), NodeId(1)),
+                (NodeId(3), NodeId(1)),
+                (NodeId(5), NodeId(4)),
+            ],
         }
     }
 }
@@ -167,7 +171,12 @@ fn robust_rules_resist_a_scaling_attacker_where_fedavg_does_not() {
     let ra = drive(&mut a, &test, &setup, &fed, 4);
     let (mut b, _) = build(&d, &setup, &med, None, false, 4).unwrap();
     let rb = drive(&mut b, &test, &setup, &med, 4);
-    assert!(rb.final_accuracy > ra.final_accuracy + 0.1, "median {} fedavg {}", rb.final_accuracy, ra.final_accuracy);
+    assert!(
+        rb.final_accuracy > ra.final_accuracy + 0.1,
+        "median {} fedavg {}",
+        rb.final_accuracy,
+        ra.final_accuracy
+    );
 }
 
 #[test]

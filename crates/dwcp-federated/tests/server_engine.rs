@@ -59,7 +59,10 @@ fn bad_updates_are_rejected_with_evidence_and_the_round_goes_on() {
     s.handle_request(t, ServerRequest::Start);
     let d = drain(&mut s);
     assert_eq!(d.sends.len(), 1);
-    assert_eq!(d.sends[0].0, Target::Many(vec![NodeId(1), NodeId(2), NodeId(3)]));
+    assert_eq!(
+        d.sends[0].0,
+        Target::Many(vec![NodeId(1), NodeId(2), NodeId(3)])
+    );
     let good = vec![0.5f32; dim()];
 
     s.handle_message(t, NodeId(1), update(1, good.clone()));
@@ -71,12 +74,36 @@ fn bad_updates_are_rejected_with_evidence_and_the_round_goes_on() {
     inf[0] = f32::INFINITY;
     let cases: Vec<(NodeId, FlMessage, &str)> = vec![
         (NodeId(1), update(1, good.clone()), "duplicate update"),
-        (NodeId(2), update(0, good.clone()), "stale update (wrong round)"),
-        (NodeId(2), update(2, good.clone()), "stale update (wrong round)"),
-        (NodeId(2), update(1, nan), "update with NaN or infinite values"),
-        (NodeId(2), update(1, inf), "update with NaN or infinite values"),
-        (NodeId(2), update(1, vec![0.0; dim() + 2]), "oversized update"),
-        (NodeId(2), update(1, vec![0.0; dim() - 1]), "update of the wrong dimension"),
+        (
+            NodeId(2),
+            update(0, good.clone()),
+            "stale update (wrong round)",
+        ),
+        (
+            NodeId(2),
+            update(2, good.clone()),
+            "stale update (wrong round)",
+        ),
+        (
+            NodeId(2),
+            update(1, nan),
+            "update with NaN or infinite values",
+        ),
+        (
+            NodeId(2),
+            update(1, inf),
+            "update with NaN or infinite values",
+        ),
+        (
+            NodeId(2),
+            update(1, vec![0.0; dim() + 2]),
+            "oversized update",
+        ),
+        (
+            NodeId(2),
+            update(1, vec![0.0; dim() - 1]),
+            "update of the wrong dimension",
+        ),
         (
             NodeId(9),
             update(1, good.clone()),
@@ -114,11 +141,16 @@ fn bad_updates_are_rejected_with_evidence_and_the_round_goes_on() {
     let d = drain(&mut s);
     assert_eq!(d.delivered.len(), 1);
     let o = &d.delivered[0];
-    assert_eq!((o.round, o.accepted, o.missing, o.rejected, o.skipped), (1, 3, 0, 10, false));
+    assert_eq!(
+        (o.round, o.accepted, o.missing, o.rejected, o.skipped),
+        (1, 3, 0, 10, false)
+    );
     assert_eq!(d.persisted, 1);
     // The model moved by the mean update and round 2 opened.
     assert_eq!(s.round(), 2);
-    assert!(matches!(d.sends.last(), Some((_, FlMessage::RoundStart(rs))) if rs.round == 2 && rs.full));
+    assert!(
+        matches!(d.sends.last(), Some((_, FlMessage::RoundStart(rs))) if rs.round == 2 && rs.full)
+    );
 }
 
 #[test]
@@ -137,10 +169,18 @@ fn the_deadline_closes_a_round_with_whoever_arrived() {
     let d = drain(&mut s);
     assert_eq!(d.delivered[0].accepted, 1);
     assert_eq!(d.delivered[0].missing, 2);
-    assert!(s.model().iter().zip(&before).all(|(a, b)| (a - b - 1.0).abs() < 1e-6));
+    assert!(
+        s.model()
+            .iter()
+            .zip(&before)
+            .all(|(a, b)| (a - b - 1.0).abs() < 1e-6)
+    );
     // A straggler's late update for round 1 is stale in round 2.
     s.handle_message(Time::ZERO + timeout, NodeId(1), update(1, vec![0.0; dim()]));
-    assert_eq!(drain(&mut s).evidence, vec![(NodeId(1), "stale update (wrong round)")]);
+    assert_eq!(
+        drain(&mut s).evidence,
+        vec![(NodeId(1), "stale update (wrong round)")]
+    );
     // A round with no updates keeps the model and is reported as skipped.
     let m = s.model().to_vec();
     s.handle_timeout(Time::ZERO + timeout + timeout);
