@@ -160,3 +160,92 @@ impl Orderer for Tusk {
         self.committer.memory() + self.coins.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dwcp_crypto::ThresholdSetup;
+    use dwcp_narwhal::testing::{DagBuilder, feed};
+    use std::collections::BTreeSet;
+
+    const N: usize = 4;
+
+    fn setup() -> ThresholdSetup {
+        ThresholdSetup::insecure_mock(N, 2, 5)
+    }
+
+    fn tusk(s: &ThresholdSetup) -> Tusk {
+        Tusk::new(N, 1, 50, Arc::new(s.public.clone()), s.shares[0].clone())
+    }
+
+    fn coin(s: &ThresholdSetup) -> impl Fn(Round, u32) -> Option<PartialSig> + '_ {
+        |round, author| {
+            let l = round.checked_sub(2).filter(|l| is_leader_round(*l))?;
+            Some(s.shares[author as usize].sign(&coin_message(l)))
+        }
+    }
+
+    /// The coin's leaders of rounds 2 and 4 (they depend only on the setup).
+    fn leaders(s: &ThresholdSetup) -> (NodeId, NodeId) {
+        let mut b = DagBuilder::new(N);
+        b.rounds_with_coin(1..=6, &[0, 1, 2, 3], coin(s));
+        let mut t = tusk(s);
+        (t.leader(&b.dag, 2).unwrap(), t.leader(&b.dag, 4).unwrap())
+    }
+
+    #[test]
+    fn coin_elected_leaders_commit_with_support_after_the_reveal() {
+        let s = setup();
+        let (l2, l4) = leaders(&s);
+        let mut b = DagBuilder::new(N);
+        b.rounds_with_coin(1..=4, &[0, 1, 2, 3], coin(&s));
+        let (none, _) = feed(&mut tusk(&s), N, &b.log);
+        assert!(
+            none.is_empty(),
+            "the coin of round 2 is revealed in round 4"
+        );
+        b.rounds_with_coin(5..=7, &[0, 1, 2, 3], coin(&s));
+        let (committed, order) = feed(&mut tusk(&s), N, &b.log);
+        assert_eq!(committed, vec![(2, l2), (4, l4)]);
+        let set: BTreeSet<_> = order.iter().collect();
+        assert_eq!(set.len(), order.len());
+    }
+
+    #[test]
+    fn dead_leader_is_ordered_by_nobody_and_the_next_wave_commits() {
+        let s = setup();
+        let (l2, l4) = leaders(&s);
+        let all = [0u32, 1, 2, 3];
+        let without: Vec<u32> = all.iter().copied().filter(|a| NodeId(*a) != l2).collect();
+        let mut b = DagBuilder::new(N);
+        b.rounds_with_coin(1..=1, &all, coin(&s));
+        b.rounds_with_coin(2..=2, &without, coin(&s));
+        b.rounds_with_coin(3..=7, &all, coin(&s));
+        let (committed, order) = feed(&mut tusk(&s), N, &b.log);
+        assert_eq!(committed, vec![(4, l4)]);
+        assert!(!order.contains(&(2, l2)));
+        assert_eq!(order.len(), 4 + 3 + 4 + 1);
+    }
+
+    #[test]
+    fn coin_shares_are_checked() {
+        let s = setup();
+        let t = tusk(&s);
+        let mut h = Header {
+            author: NodeId(1),
+            round: 4,
+            batches: vec![],
+            parents: vec![],
+            coin: None,
+        };
+        assert!(!t.check_coin(&h), "round 4 needs the share for round 2");
+        h.coin = Some(s.shares[1].sign(&coin_message(2)));
+        assert!(t.check_coin(&h));
+        h.coin = Some(s.shares[2].sign(&coin_message(2)));
+        assert!(!t.check_coin(&h), "another node's share");
+        h.round = 3;
+        assert!(!t.check_coin(&h), "odd rounds carry no share");
+        assert_eq!(t.coin_share(3), None);
+        assert!(t.coin_share(6).is_some());
+    }
+}

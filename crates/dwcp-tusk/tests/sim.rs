@@ -1,0 +1,66 @@
+//! Simulated Tusk clusters under faults: the same total order at every
+//! honest node, and every transaction submitted to an honest node commits.
+
+use dwcp_core::{Duration, NodeId, Time};
+use dwcp_narwhal::NarwhalConfig;
+use dwcp_sim::adversary::Silent;
+use dwcp_sim::{FaultEvent, NetworkConfig, Partition, SimConfig, Simulation};
+use dwcp_tusk::TuskNode;
+use dwcp_tusk::harness::{self, CryptoMode};
+
+fn cluster(n: usize, seed: u64, net: NetworkConfig) -> Simulation<TuskNode> {
+    let mut c = NarwhalConfig::new(n).unwrap();
+    c.max_header_delay = Duration::from_millis(50);
+    c.max_batch_delay = Duration::from_millis(10);
+    c.sync_retry = Duration::from_millis(200);
+    c.gc_depth = 20;
+    harness::cluster_with(
+        c,
+        SimConfig::new(n, seed).with_network(net),
+        CryptoMode::Real,
+    )
+}
+
+fn load_and_check(sim: &mut Simulation<TuskNode>, count: u64, to: &[NodeId]) {
+    harness::submit(
+        sim,
+        count,
+        Time::from_millis(100),
+        Duration::from_millis(20),
+        to,
+    );
+    harness::run_until_txs(sim, count as usize, Time::from_secs(40)).unwrap();
+    harness::check(sim).unwrap();
+}
+
+#[test]
+fn fault_free_wan_orders_identically() {
+    let mut sim = cluster(4, 1, NetworkConfig::wan());
+    load_and_check(&mut sim, 60, &[]);
+}
+
+#[test]
+fn silent_node_does_not_stop_the_coin() {
+    let mut sim = cluster(4, 2, NetworkConfig::default());
+    sim.make_byzantine(NodeId(2), Silent { after: Time::ZERO });
+    load_and_check(&mut sim, 40, &[NodeId(0), NodeId(1), NodeId(3)]);
+}
+
+#[test]
+fn partition_heals() {
+    let mut sim = cluster(4, 3, NetworkConfig::default());
+    sim.partition_between(
+        Time::from_millis(400),
+        Time::from_secs(2),
+        Partition::split(vec![vec![NodeId(0), NodeId(1)], vec![NodeId(2), NodeId(3)]]),
+    );
+    load_and_check(&mut sim, 60, &[]);
+}
+
+#[test]
+fn crash_restart_keeps_the_order() {
+    let mut sim = cluster(4, 4, NetworkConfig::default());
+    sim.schedule(Time::from_millis(600), FaultEvent::Crash(NodeId(1)));
+    sim.schedule(Time::from_millis(1800), FaultEvent::Restart(NodeId(1)));
+    load_and_check(&mut sim, 60, &[NodeId(0), NodeId(2), NodeId(3)]);
+}
