@@ -7,8 +7,10 @@
 //! each round is one step of the sampled Gaussian mechanism with sampling
 //! rate `q` and noise multiplier `σ` ([`RdpAccountant::compose`]).
 
+pub mod fedavg;
 pub mod rdp;
 
+pub use fedavg::DpFedAvg;
 pub use rdp::{RdpAccountant, default_orders, rdp_sampled_gaussian};
 
 use dwcp_core::rng::RngCore;
