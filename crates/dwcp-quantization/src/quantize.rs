@@ -98,20 +98,53 @@ pub(crate) fn qsgd_width(levels: u16) -> u32 {
     32 - (2 * u32::from(levels)).leading_zeros()
 }
 
-/// A uniform draw in `[0, 1)` with 24 bits of resolution.
-#[inline]
-fn unit(rng: &mut impl RngCore) -> f32 {
-    (rng.next_u32() >> 8) as f32 * (1.0 / (1u32 << 24) as f32)
+/// `f(x, u)` for every `x` in `v`, with `u` uniform in `[0, 1)` (24 bits of
+/// resolution; the draws are generated in blocks, little-endian, so the
+/// result is the same on every platform).
+fn map_with_draws<T>(v: &[f32], rng: &mut Rng, f: impl Fn(f32, f32) -> T) -> Vec<T> {
+    const BLOCK: usize = 256;
+    let mut fast = local(rng);
+    let mut buf = [0u8; 4 * BLOCK];
+    let mut out = Vec::with_capacity(v.len());
+    for chunk in v.chunks(BLOCK) {
+        let bytes = &mut buf[..4 * chunk.len()];
+        fast.fill_bytes(bytes);
+        out.extend(chunk.iter().zip(bytes.chunks_exact(4)).map(|(&x, b)| {
+            let w = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+            f(x, (w >> 8) as f32 * (1.0 / (1u32 << 24) as f32))
+        }));
+    }
+    out
+}
+
+/// `Σ x²` in f64, eight independent accumulators (so it vectorises).
+fn sum_sq(v: &[f32]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let chunks = v.chunks_exact(8);
+    let tail: f64 = chunks
+        .remainder()
+        .iter()
+        .map(|&x| f64::from(x) * f64::from(x))
+        .sum();
+    for c in chunks {
+        for (a, &x) in acc.iter_mut().zip(c) {
+            *a += f64::from(x) * f64::from(x);
+        }
+    }
+    acc.iter().sum::<f64>() + tail
+}
+
+/// Smallest and largest value (NaN ignored), in a form that vectorises.
+fn min_max(v: &[f32]) -> (f32, f32) {
+    v.iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &x| {
+            (if x < lo { x } else { lo }, if x > hi { x } else { hi })
+        })
 }
 
 fn uniform(v: &[f32], bits: u8, stochastic: bool, rng: &mut Rng) -> Values {
-    let rng = &mut local(rng);
     let bits = bits.clamp(1, 16);
-    let (mut min, mut max) = (f32::INFINITY, f32::NEG_INFINITY);
-    for &x in v {
-        min = min.min(x);
-        max = max.max(x);
-    }
+    let (mut min, mut max) = min_max(v);
     if v.is_empty() || min > max {
         (min, max) = (0.0, 0.0);
     }
@@ -123,17 +156,17 @@ fn uniform(v: &[f32], bits: u8, stochastic: bool, rng: &mut Rng) -> Values {
         // Float-to-int casts saturate (negatives and NaN give 0) and
         // truncate, which is floor for t >= 0: no libm calls in the loop.
         if stochastic {
-            v.iter()
-                .map(|&x| {
-                    let t = (x - min) * inv;
-                    let fl = t as u32;
-                    let up = u32::from(unit(rng) < t - fl as f32);
-                    fl.saturating_add(up).min(top_u) as u16
-                })
-                .collect()
+            map_with_draws(v, rng, |x, u| {
+                let t = ((x - min) * inv).clamp(0.0, top);
+                let fl = t as i32; // floor, 0 <= t <= 65535
+                let up = i32::from(u < t - fl as f32);
+                (fl + up).min(top_u as i32) as u16
+            })
         } else {
             v.iter()
-                .map(|&x| (((x - min) * inv + 0.5) as u32).min(top_u) as u16)
+                .map(|&x| {
+                    ((((x - min) * inv).clamp(0.0, top) + 0.5) as i32).min(top_u as i32) as u16
+                })
                 .collect()
         }
     } else {
@@ -148,25 +181,18 @@ fn uniform(v: &[f32], bits: u8, stochastic: bool, rng: &mut Rng) -> Values {
 }
 
 fn qsgd(v: &[f32], levels: u16, rng: &mut Rng) -> Values {
-    let rng = &mut local(rng);
     let levels = levels.clamp(1, MAX_QSGD_LEVELS);
-    let norm = v
-        .iter()
-        .map(|&x| f64::from(x) * f64::from(x))
-        .sum::<f64>()
-        .sqrt() as f32;
+    let norm = sum_sq(v).sqrt() as f32;
     let s = f32::from(levels);
     let codes = if norm > 0.0 && norm.is_finite() {
         let k = s / norm;
-        v.iter()
-            .map(|&x| {
-                let r = (x.abs() * k).min(s);
-                let fl = r as u32; // floor, r >= 0
-                let up = u32::from(unit(rng) < r - fl as f32);
-                let l = fl.saturating_add(up).min(u32::from(levels)) as i16;
-                if x < 0.0 { -l } else { l }
-            })
-            .collect()
+        map_with_draws(v, rng, |x, u| {
+            let r = (x.abs() * k).clamp(0.0, s);
+            let fl = r as i32; // floor, 0 <= r <= 32767
+            let up = i32::from(u < r - fl as f32);
+            let l = (fl + up).min(i32::from(levels)) as i16;
+            if x < 0.0 { -l } else { l }
+        })
     } else {
         vec![0; v.len()]
     };
@@ -178,20 +204,15 @@ fn qsgd(v: &[f32], levels: u16, rng: &mut Rng) -> Values {
 }
 
 fn ternary(v: &[f32], rng: &mut Rng) -> Values {
-    let rng = &mut local(rng);
-    let scale = v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    let scale = v
+        .iter()
+        .fold(0.0f32, |m, x| if x.abs() > m { x.abs() } else { m });
     let codes = if scale > 0.0 && scale.is_finite() {
         let inv = 1.0 / scale;
-        v.iter()
-            .map(|&x| {
-                let keep = unit(rng) < x.abs() * inv;
-                match (keep, x < 0.0) {
-                    (false, _) => 0,
-                    (true, true) => -1,
-                    (true, false) => 1,
-                }
-            })
-            .collect()
+        map_with_draws(v, rng, |x, u| {
+            let keep = i8::from(u < x.abs() * inv);
+            if x < 0.0 { -keep } else { keep }
+        })
     } else {
         vec![0; v.len()]
     };
