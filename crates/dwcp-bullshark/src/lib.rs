@@ -53,6 +53,7 @@
 //! - `dwcp-core`, `dwcp-crypto`: the engine contract and keys.
 //! - `dwcp-sim` (feature `sim`): the harness.
 
+pub mod fuzzing;
 mod orderer;
 
 #[cfg(feature = "sim")]

@@ -295,3 +295,15 @@ fn decoders_never_panic_on_garbage() {
     let msg = Message::CertificateRequest(vec![Digest::of(b"x")]);
     crate::fuzzing::fuzz_decode(&dwcp_core::codec::encode(&msg));
 }
+
+#[test]
+fn engine_script_fuzzing_holds_its_invariants() {
+    let mut r = rng::seeded(21);
+    for len in [16usize, 64, 256, 1024] {
+        for _ in 0..8 {
+            let mut bytes = vec![0u8; len];
+            dwcp_core::rng::RngCore::fill_bytes(&mut r, &mut bytes);
+            crate::fuzzing::fuzz_dag(&bytes);
+        }
+    }
+}
