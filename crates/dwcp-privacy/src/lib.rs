@@ -41,6 +41,20 @@
 //!    `dwcp_core::rng::Rng`.
 //! 3. Track the privacy spent with [`dp::RdpAccountant`]: `compose(q, σ,
 //!    steps)` per training phase, then `epsilon(δ)`.
+//! 4. Or let [`dp::DpFedAvg`] do all three per round: `sample(&mut rng)`
+//!    picks the round's clients (Poisson, rate `q`), `aggregate(&mut
+//!    updates, dim, &mut rng)` clips, sums, noises and averages them with
+//!    the fixed denominator `q·N`, and `epsilon(δ)` reports the spend.
+//!
+//! The accountant matches Google's `dp-accounting` 0.6.0 to 1e-6 relative
+//! on the same RDP orders (`reference/rdp_reference.py` regenerates the
+//! vectors in `reference/rdp_vectors.csv`; `tests/accountant_vectors.rs`
+//! checks them).
+//!
+//! **Combining the two.** Under secure aggregation the server never sees an
+//! individual update, so clipping happens on the client and noise must be
+//! distributed (each client adds `N(0, σ²S²/n)`; the sum then carries
+//! `N(0, σ²S²)` when all `n` contribute honestly) — the caller's choice.
 //!
 //! # The protocol
 //!
