@@ -70,6 +70,7 @@ impl ByzantineMessage for Message {
             Message::Propose { block, .. } => block.height = block.height.wrapping_add(bump),
             Message::Vote(v) => v.view = v.view.wrapping_add(bump),
             Message::Timeout { high_qc, .. } => high_qc.view = high_qc.view.wrapping_add(bump),
+            Message::Help { view, .. } => *view = view.wrapping_add(bump),
             Message::Forward(txs) => {
                 txs.pop()?;
             }

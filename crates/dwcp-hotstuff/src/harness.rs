@@ -176,19 +176,24 @@ pub fn check(sim: &Simulation<HotStuff>) -> Result<(), Violation> {
 pub const INVENTED_IDS: u64 = u64::MAX - (1 << 32);
 
 /// The configuration the throughput run uses for `n` replicas with uplinks
-/// of `uplink` bytes/s: blocks small enough that the leader sends one to
-/// every replica within about 200 ms, a base view timeout of 1 s, and
-/// resubmission only after 60 s (the lab's network loses nothing).
+/// of `uplink` bytes/s: blocks sized so that the leader sends one to every
+/// replica in about 400 ms of its uplink (bigger blocks amortise the view's
+/// round trips, smaller ones cut latency), a base view timeout of 1.5 s,
+/// mempools bounded at two blocks (a leader drops what it could not propose
+/// within two of its turns, so the latency of what commits stays bounded
+/// under overload), and resubmission only after 60 s (the lab's network
+/// loses nothing).
 pub fn wan_config(n: usize, uplink: Option<u64>) -> HotStuffConfig {
     let mut c = HotStuffConfig::new(n);
     let per_block = uplink.map_or(512 << 10, |bw| {
-        let share = bw as f64 * 0.2 / (n.saturating_sub(1).max(1)) as f64;
-        (share as usize).clamp(4 << 10, 512 << 10)
+        let share = bw as f64 * 0.4 / (n.saturating_sub(1).max(1)) as f64;
+        (share as usize).clamp(4 << 10, 1 << 20)
     });
     c.max_block_bytes = per_block;
-    c.max_block_txs = 4_000;
-    c.base_timeout = Duration::from_secs(1);
-    c.max_timeout = Duration::from_secs(8);
+    c.max_block_txs = 8_000;
+    c.max_mempool = (2 * per_block / 512).max(64);
+    c.base_timeout = Duration::from_millis(1_500);
+    c.max_timeout = Duration::from_secs(12);
     c.idle_block_delay = Duration::from_millis(50);
     c.resubmit_timeout = Duration::from_secs(60);
     c

@@ -164,6 +164,17 @@ pub enum Message {
         /// The sender's vote in `view`.
         vote: Option<Vote>,
     },
+    /// A replica already past `view` answers a [`Message::Timeout`] for it:
+    /// its high QC and a timeout share for `view`, so the laggard can catch
+    /// up or complete a TC. Never answered itself.
+    Help {
+        /// The laggard's view.
+        view: u64,
+        /// The sender's highest QC.
+        high_qc: Qc,
+        /// The threshold signature share on [`timeout_bytes`].
+        share: PartialSig,
+    },
     /// Client transactions relayed to an upcoming leader.
     Forward(Vec<Tx>),
     /// Asks for a block and up to `max - 1` of its ancestors.
@@ -183,6 +194,7 @@ impl WireMessage for Message {
             Message::Propose { .. } => "propose",
             Message::Vote(_) => "vote",
             Message::Timeout { .. } => "timeout",
+            Message::Help { .. } => "help",
             Message::Forward(_) => "forward",
             Message::Fetch { .. } => "fetch",
             Message::Blocks(_) => "blocks",
@@ -201,6 +213,7 @@ impl WireMessage for Message {
             }
             Message::Vote(_) => VOTE,
             Message::Timeout { vote, .. } => 9 + QC + SHARE + 1 + vote.as_ref().map_or(0, |_| VOTE),
+            Message::Help { .. } => 9 + QC + SHARE,
             Message::Forward(txs) => 9 + txs.iter().map(Tx::wire_size).sum::<usize>(),
             Message::Fetch { .. } => 32 + 5,
             Message::Blocks(bs) => 9 + bs.iter().map(Block::wire_size).sum::<usize>(),

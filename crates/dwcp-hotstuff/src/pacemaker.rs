@@ -8,8 +8,15 @@ use dwcp_crypto::{PartialSig, invalid_signature_evidence};
 
 impl HotStuff {
     /// The current view timeout: `base_timeout · 2^k` for `k` consecutive
-    /// timeouts without a new QC, capped at `max_timeout`.
+    /// timeouts without a new QC (or a TC for a view without proposal),
+    /// capped at `max_timeout`; just
+    /// `base_timeout` if the view's leader let its last view time out and
+    /// has not proposed since (a crashed leader costs one base timeout per
+    /// turn, not an ever longer one).
     pub(crate) fn timeout_duration(&self) -> Duration {
+        if self.suspected.contains(&self.cfg.leader(self.view)) {
+            return self.cfg.base_timeout;
+        }
         let k = self.timeouts_in_row.min(16);
         self.cfg
             .base_timeout
@@ -109,17 +116,44 @@ impl HotStuff {
             if view + self.cfg.view_window >= self.view {
                 let share = self.keys.share.sign(&timeout_bytes(view));
                 let high_qc = self.high_qc.clone();
-                let msg = Message::Timeout {
+                let msg = Message::Help {
                     view,
                     high_qc,
                     share,
-                    vote: None,
                 };
                 self.send(dwcp_core::Target::One(from), msg);
             }
             return;
         }
         if view > self.view + self.cfg.view_window {
+            return;
+        }
+        let entry = self.timeouts.entry(view).or_default();
+        if entry.contains_key(&from) {
+            return;
+        }
+        entry.insert(from, share);
+        self.check_timeouts(now, view);
+    }
+
+    /// Help from a replica past `view`: its high QC, and its timeout share
+    /// counted like a timeout (never answered).
+    pub(crate) fn on_help(
+        &mut self,
+        now: Time,
+        from: NodeId,
+        view: u64,
+        high_qc: Qc,
+        share: PartialSig,
+    ) {
+        if high_qc.view > self.high_qc.view {
+            if !self.verify_qc(&high_qc) {
+                self.evidence(from, Fault::InvalidSignature);
+                return;
+            }
+            self.update_qc(now, high_qc, from);
+        }
+        if view != self.view {
             return;
         }
         let entry = self.timeouts.entry(view).or_default();
@@ -177,6 +211,11 @@ impl HotStuff {
             return;
         }
         let v = tc.view + 1;
+        // No proposal in the view: its leader is down, the timeout was not
+        // too short, the views are in step; do not back off further.
+        if !self.proposals.contains_key(&tc.view) {
+            self.timeouts_in_row = 0;
+        }
         if self.last_tc.as_ref().is_none_or(|t| t.view < tc.view) {
             self.last_tc = Some(tc);
         }

@@ -281,6 +281,11 @@ impl HotStuff {
                 share,
                 vote,
             } => self.on_timeout_msg(now, from, view, high_qc, share, vote),
+            Message::Help {
+                view,
+                high_qc,
+                share,
+            } => self.on_help(now, from, view, high_qc, share),
             Message::Forward(txs) => self.on_forward(now, txs),
             Message::Fetch { block, max } => self.on_fetch(from, block, max),
             Message::Blocks(blocks) => self.on_blocks(now, from, blocks),

@@ -122,14 +122,25 @@ pub fn check(sim: &Simulation<Paxos>) -> Result<(), Violation> {
     })
 }
 
-/// The configuration the throughput run uses for `n` replicas: node 0
-/// leads, batches of up to 256 KiB, a 16-slot pipeline.
-pub fn wan_config(n: usize) -> PaxosConfig {
+/// The configuration the throughput run uses for `n` replicas with uplinks
+/// of `uplink` bytes/s: node 0 leads; batches sized so that sending one to
+/// every replica takes about 50 ms of the leader's uplink, 8 slots in
+/// flight (so the leader's send queue stays under half a second, well
+/// inside the lease), a mempool bounded at two pipelines' worth (the
+/// leader drops what it could not propose within about half a second, so the
+/// latency of what commits stays bounded under overload), resubmission
+/// only after 60 s (the lab's network loses nothing).
+pub fn wan_config(n: usize, uplink: Option<u64>) -> PaxosConfig {
     let mut c = PaxosConfig::new(n);
-    c.max_batch_bytes = 256 << 10;
-    c.max_batch_txs = 1_000;
+    c.max_batch_bytes = uplink.map_or(256 << 10, |bw| {
+        let share = bw as f64 * 0.05 / (n.saturating_sub(1).max(1)) as f64;
+        (share as usize).clamp(4 << 10, 256 << 10)
+    });
+    c.max_batch_txs = 4_000;
+    c.max_mempool = (2 * 8 * c.max_batch_bytes / 512).max(64);
     c.batch_delay = Duration::from_millis(10);
-    c.pipeline = 16;
+    c.pipeline = 8;
+    c.resubmit_timeout = Duration::from_secs(60);
     c
 }
 
@@ -139,7 +150,7 @@ pub fn wan_config(n: usize) -> PaxosConfig {
 /// to the running replicas (which forward to the leader). Delivered values
 /// carry transaction ids only; payloads are shared, never copied.
 pub fn throughput(cfg: &ThroughputConfig) -> LoadReport {
-    let mut sim = cluster_with(wan_config(cfg.n), cfg.sim_config());
+    let mut sim = cluster_with(wan_config(cfg.n, cfg.uplink_bytes_per_s), cfg.sim_config());
     cfg.apply(&mut sim);
     run_load(&mut sim, &cfg.load, Tx::new, |d: &Decision| d.txs.clone())
 }

@@ -313,7 +313,8 @@ impl Paxos {
         let Role::Leader { ballot } = self.role else {
             return;
         };
-        let resend = self.cfg.heartbeat_interval * 2;
+        // Long enough that a deep send queue is not mistaken for loss.
+        let resend = self.cfg.leader_timeout;
         let all: Vec<NodeId> = NodeId::all(self.cfg.n).collect();
         let commit = self.commit;
         let mut resends = vec![];

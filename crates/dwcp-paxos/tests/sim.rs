@@ -174,7 +174,7 @@ fn throughput_run_commits_the_offered_load() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 96, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn safe_and_live_under_random_crashes_and_partitions(
