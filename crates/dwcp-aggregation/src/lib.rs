@@ -32,7 +32,9 @@
 //! 5. **Run linear PBFT**: [`linear::LinearPbft::new`]`(LinearConfig, id,
 //!    key, publics, rng)` is a `dwcp_core::Engine` (drive it like any
 //!    other: feed, drain, persist before sending); [`linear::harness`]
-//!    builds simulated clusters and Byzantine collectors. Read the module
+//!    builds simulated clusters and Byzantine collectors. SBFT's fast path
+//!    (three hops, `3(n − 1)` messages when all prepares arrive in time) is
+//!    on by default ([`linear::LinearConfig::fast_path`]). Read the module
 //!    docs of [`linear`] for the protocol, its costs and its limits.
 //! 6. **Fuzz** the decoders through [`fuzzing`].
 //!

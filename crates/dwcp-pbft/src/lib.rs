@@ -35,7 +35,11 @@
 //!   prepared (pre-prepare + quorum of prepares), and executes committed
 //!   batches in sequence order. Votes go where the [`Policy`] says
 //!   (all-to-all by default; to a collector that relays a
-//!   [`VoteCertificate`] in linear mode).
+//!   [`VoteCertificate`] in linear mode). With a collector, the [`Policy`]
+//!   may enable SBFT's fast path ([`fast`]): prepares from a fast quorum
+//!   (all `n` for `n = 3f + 1`) form a commit proof and decide at once,
+//!   three hops like PBFT's all-to-all rounds; otherwise the collector
+//!   falls back to the commit phase after a short wait.
 //! - **Checkpoints** every `K` executed sequence numbers carry a running hash
 //!   of the executed batches ([`state::next_state`]); a quorum of matching
 //!   ones is stable, moves the watermarks `(h, h + L]` and garbage-collects
@@ -48,6 +52,9 @@
 //!   gathers a quorum, computes `O` ([`compute_new_view`]: the highest-view
 //!   prepared batch per sequence number, null requests in the gaps) and
 //!   sends a [`NewView`], which every replica checks by recomputing `O`.
+//!   With the fast path, view-changes also carry each replica's own
+//!   highest-view prepare vote ([`VotedProof`]) and `O` re-proposes a value
+//!   with a witness set of them ([`compute_new_view_with`]).
 //! - **Lossy links.** PBFT assumes retransmission: a replica re-sends its own
 //!   pre-prepare/prepare/commit for a slot still uncommitted after
 //!   `retransmit_timeout`; while changing views it re-broadcasts its clients'

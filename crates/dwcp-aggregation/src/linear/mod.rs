@@ -20,38 +20,42 @@
 //!   deduplicated [`crate::batch::BatchWire`] per input (or per
 //!   `forward.max_delay`), and large pre-prepares are compressed.
 //!
-//! **Cost, counted on the wire.** Per decision: the pre-prepare `n − 1`,
-//! prepares `n − 1`, the prepare certificate `n − 1`, commits `n − 1`, the
-//! commit certificate `n − 1`, plus `2(n − 1)/K` for checkpoints: about
-//! `5n` against PBFT's `≈ 2n² + n²/K`. Latency: five one-way delays after
-//! the request reaches the primary against PBFT's three (each all-to-all
-//! round becomes two hops through the collector). `Voting::LinearPrepare`
-//! keeps commits all-to-all: one extra delay, `O(n²)` messages.
+//! - **SBFT's fast path** (`dwcp_pbft::fast`, on by default with a 10 ms
+//!   wait, [`LinearConfig::fast_path`]): when the collector holds prepares
+//!   from a fast quorum (all `n` for `n = 3f + 1`; `n − c` with slack
+//!   `c = ⌊(q − 2f − 1)/2⌋` in general, see [`AggPolicy`]) it broadcasts
+//!   them as the commit proof and everybody decides: no commit phase. If
+//!   the fast quorum is not in within the wait it falls back to the slow
+//!   path below. View-changes carry each replica's own signed prepare vote
+//!   and the new primary re-proposes a value with `f + c + 1` of them, so a
+//!   fast decision survives the view change (argument in `dwcp_pbft::fast`).
+//!
+//! **Cost, counted on the wire.** Per decision on the fast path: the
+//! pre-prepare `n − 1`, prepares `n − 1`, the commit proof `n − 1`, plus
+//! `2(n − 1)/K` for checkpoints: about `3n` against PBFT's
+//! `≈ 2n² + n²/K`, and three one-way delays after the request reaches the
+//! primary, like PBFT. On the slow path: pre-prepare, prepares, prepare
+//! certificate, commits, commit certificate, about `5n` and five delays
+//! (plus the fast-path wait). `Voting::LinearPrepare` keeps commits
+//! all-to-all: one extra delay, `O(n²)` messages.
 //!
 //! Measured by the lab (`cargo run --release -p dwcp-lab -- run
-//! aggregation-messages`; fixed 10 ms one-way latency, one request per
-//! instance, insecure mock signatures at n ≥ 256):
+//! aggregation-messages`; fixed 10 ms one-way latency plus 1 ms fsync per
+//! step, one request per instance, insecure mock signatures at n ≥ 256;
+//! fast path, slow path in brackets):
 //!
-//! | n | PBFT msgs/decision | linear | fewer | PBFT bytes | linear bytes | latency PBFT → linear |
-//! |---|---|---|---|---|---|---|
-//! | 16 | 496 | 77 | 84.4% | 51 131 | 27 559 | 43 → 64 ms |
-//! | 64 | 8 317 | 322 | 96.1% | 856 749 | 390 009 | 43 → 64 ms |
-//! | 256 | 134 641 | 1 300 | 99.04% | 7.27 M | 1.65 M | 43 → 64 ms |
-//! | 500 | 514 595 | 2 527 | 99.51% | 28.3 M | 6.29 M | 43 → 64 ms |
-//! | 1000 | 2 060 438 | 5 058 | 99.75% | 114 M | 25.9 M | 43 → 64 ms |
+//! | n | PBFT msgs/decision | linear | fewer | latency PBFT → linear |
+//! |---|---|---|---|---|
+//! | 16 | 496 | 47 (77) | 90.5% (84.4%) | 43 → 43 (64) ms |
+//! | 64 | 8 317 | 194 (320) | 97.7% (96.2%) | 43 → 43 (64) ms |
+//! | 256 | 134 641 | 790 (1 300) | 99.41% (99.03%) | 43 → 43 (64) ms |
 //!
-//! The 99.6% target holds at n = 1000, not at n = 500 (it needs about `4n`
-//! copies per decision there). Bytes fall by ~77% with sr25519-list
-//! certificates; replacing the relayed certificates by BLS aggregates
-//! (measured 218 bytes at n = 1000) would make it 99.46% (a projection).
-//!
-//! **What dwcp-pbft does not let us change.** Its certificates are lists of
-//! sr25519 signatures checked inside the replica, so the relayed
-//! certificates cannot be BLS aggregates (96 bytes plus a bitmap); and its
-//! view change has no notion of a fast path (commit after one round when
-//! all `n` sign), so SBFT's three-delay fast path is not available. Both
-//! need an extension point in dwcp-pbft (a certificate-scheme hook in
-//! `Policy`); the certificate schemes of [`crate::scheme`] are ready for it.
+//! n = 500 and 1000: see `docs/BENCHMARKS.md`. Bytes: the relayed
+//! certificates are dwcp-pbft's sr25519 lists (what the inner replica
+//! verifies and what view-changes carry); with BLS aggregates instead
+//! (measured 156 bytes with the header at n = 256) the fast path would carry 98.5% fewer
+//! bytes than PBFT at n = 256 — a projection, BLS on the wire is not
+//! implemented.
 
 pub mod checkpoints;
 mod config;
