@@ -111,6 +111,13 @@ impl HotStuff {
             );
             return;
         }
+        // The lock rule for the QC this block carries (it certifies the
+        // parent): lock on the parent's own QC before deciding to vote, even
+        // if that QC was processed while the parent was still missing.
+        if parent.justify.view > self.locked.view {
+            self.locked = parent.justify.clone();
+            self.persist(Record::Locked(self.locked.clone()));
+        }
         let view = block.view;
         let safe = block.justify.view >= self.locked.view;
         self.store.insert(digest, block);

@@ -255,8 +255,11 @@ impl Paxos {
 
     /// `ballot`'s leader is active: adopt it, stepping down if needed.
     pub(crate) fn follow(&mut self, now: Time, ballot: Ballot) {
+        // Accepting (or heeding) a ballot implies promising it: durable
+        // before the reply that follows.
         if ballot > self.promised {
             self.promised = ballot;
+            self.persist(Record::Promised(ballot));
         }
         self.max_round = self.max_round.max(ballot.round);
         if ballot.leader != self.id {
