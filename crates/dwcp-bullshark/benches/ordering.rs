@@ -3,6 +3,9 @@
 //!
 //! `cargo bench -p dwcp-bullshark -- --quick`
 
+// `criterion_group!` generates an undocumented public function.
+#![allow(missing_docs)]
+
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use dwcp_bullshark::Bullshark;
 use dwcp_narwhal::testing::DagBuilder;
