@@ -8,7 +8,7 @@ use crate::config::{ConfigError, FlConfig};
 use crate::data::Dataset;
 use crate::message::{FlMessage, RoundStart, Update};
 use crate::model::train_local;
-use crate::wire::{Packed, WireError, decode};
+use crate::wire::{WireError, decode};
 use dwcp_core::rng::{self, Rng};
 use dwcp_core::{Engine, Evidence, Fault, NodeId, Output, OutputOf, Target, Time};
 use dwcp_nn::Mlp;
@@ -102,14 +102,14 @@ impl Client {
     }
 
     fn upload(&mut self, round: u64, parent: NodeId, weight: u64, contributors: u32, mean: &[f32]) {
-        let (packed, _) = self.up.compress(mean, round);
+        let (payload, _) = self.up.compress(mean, round);
         self.out.push_back(Output::Send {
             to: Target::One(parent),
             msg: FlMessage::Update(Update {
                 round,
                 weight,
                 contributors,
-                payload: packed.encode(),
+                payload,
             }),
         });
     }
@@ -349,6 +349,6 @@ impl Client {
     /// The dense encoding of a full model, as the server sends it (for hosts
     /// that bootstrap clients out of band).
     pub fn encode_model(params: &[f32]) -> Vec<u8> {
-        Packed::Dense(params.to_vec()).encode()
+        crate::wire::encode_dense(params)
     }
 }

@@ -4,7 +4,7 @@
 use crate::config::FlConfig;
 use crate::message::{FlMessage, Update};
 use crate::server::{Server, ServerRequest};
-use crate::wire::{Packed, decode};
+use crate::wire::{decode, encode_dense_raw};
 use dwcp_core::fuzz::ByteCursor;
 use dwcp_core::{Duration, Engine, NodeId, Output, Time, codec};
 
@@ -49,7 +49,7 @@ pub fn server_engine(data: &[u8]) {
                     round: s.round().saturating_sub(cur.below(2)),
                     weight: cur.below(50),
                     contributors: cur.below(3) as u32,
-                    payload: Packed::Dense(v).encode(),
+                    payload: encode_dense_raw(&v),
                 });
                 s.handle_message(now, from, msg);
             }
@@ -104,7 +104,7 @@ mod tests {
             update_decoder(&data);
             server_engine(&data);
         }
-        let v = Packed::Dense(vec![1.0; 3]).encode();
+        let v = crate::wire::encode_dense(&[1.0; 3]);
         update_decoder(&[0, 3].iter().chain(&v).copied().collect::<Vec<_>>());
     }
 }

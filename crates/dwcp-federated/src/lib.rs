@@ -60,23 +60,26 @@
 //! children; there is no separate relay type.
 //!
 //! ## Compression and wire format
-//! [`wire`] documents the compact update encoding (delta-coded bit-packed
-//! indices, bit-packed quantised values); every byte the benchmarks report
-//! is the exact bincode size of the message carrying it. The compressors in
-//! [`compress`] are a small local implementation behind the
-//! [`compress::Compressor`] trait.
+//! [`compress::Compression`] (dense, top-k, shared-seed random-k; 1-bit
+//! sign, 2..16-bit uniform or 32-bit values) is carried out by
+//! `dwcp-quantization`, with one error-feedback residual per sender and
+//! direction; update payloads use its compact encoding (Rice-coded index
+//! gaps, bit-packed values) and [`wire::decode`] adds this crate's checks
+//! (byte limit, the model's exact dimension). Every byte the benchmarks report
+//! is the exact bincode size of the message carrying the payload.
 //!
 //! ## Dependencies and why
 //! - `dwcp-core`: the engine contract, `NodeId`/`Time`, the bounded bincode
 //!   codec and the seeded ChaCha20 RNG.
 //! - `dwcp-nn`: the shared MLP, backprop and optimisers (ndarray, no BLAS).
+//! - `dwcp-quantization`: the workspace's compressors, error feedback and
+//!   bounded, fuzzed update encoding (one implementation for every crate).
 //! - `serde`: message and configuration (de)serialisation.
 //! - `flate2` (pure-Rust `miniz_oxide` backend): reading gzip CSV files,
 //!   including the vendored `data/digits.csv.gz`, without a C library.
 
 pub mod aggregate;
 pub mod bench;
-mod bits;
 pub mod client;
 pub mod compress;
 pub mod config;

@@ -9,7 +9,7 @@ use crate::data::Dataset;
 use crate::message::{FlMessage, RoundStart, Update};
 use crate::model::train_local;
 use crate::select::{AllClients, RoundPlan, Selector};
-use crate::wire::{Packed, WireError, decode};
+use crate::wire::{WireError, decode, encode_dense};
 use dwcp_core::rng::{self, Rng};
 use dwcp_core::{Engine, Evidence, Fault, NodeId, Output, OutputOf, Target, Time};
 use dwcp_nn::Mlp;
@@ -193,7 +193,7 @@ impl Server {
             .map(|&p| (p, plan.subtree_size(p)))
             .collect();
         let (model, full) = match (self.cfg.downlink, self.pending_delta.take()) {
-            (Compression::Dense, _) => (Packed::Dense(self.model.clone()).encode(), true),
+            (Compression::Dense, _) => (encode_dense(&self.model), true),
             (_, Some(delta)) => (delta, false),
             (_, None) => (vec![], false),
         };
@@ -263,7 +263,7 @@ impl Server {
             }
             self.version += 1;
             if self.cfg.downlink != Compression::Dense {
-                self.pending_delta = Some(packed.encode());
+                self.pending_delta = Some(packed);
             }
         }
         let outcome = RoundOutcome {
@@ -353,7 +353,7 @@ impl Engine for Server {
                         to: Target::One(from),
                         msg: FlMessage::Model {
                             version: self.version,
-                            params: Packed::Dense(self.model.clone()).encode(),
+                            params: encode_dense(&self.model),
                         },
                     });
                 } else {

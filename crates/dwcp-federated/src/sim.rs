@@ -10,7 +10,7 @@ use crate::config::FlConfig;
 use crate::message::FlMessage;
 use crate::rand_util::normal;
 use crate::server::{RoundOutcome, Server, ServerRequest};
-use crate::wire::{Packed, decode};
+use crate::wire::{decode, encode_dense};
 use dwcp_core::rng::{self, Rng};
 use dwcp_core::{Duration, Engine, Evidence, NodeId, Output, Target, Time, WireMessage};
 use std::collections::{BTreeMap, BTreeSet};
@@ -260,11 +260,10 @@ impl Federation {
                 }
             };
             if let FlMessage::Update(u) = msg {
-                let p = match self.uplink {
-                    Compression::Dense => Packed::Dense(v),
+                u.payload = match self.uplink {
+                    Compression::Dense => encode_dense(&v),
                     mode => compress_once(mode, &v, u.round, self.mask_seed),
                 };
-                u.payload = p.encode();
             }
         }
     }

@@ -7,7 +7,7 @@ use dwcp_federated::compress::Compression;
 use dwcp_federated::config::{ConfigError, FlConfig};
 use dwcp_federated::data::parse_csv;
 use dwcp_federated::message::{FlMessage, RoundStart, Update};
-use dwcp_federated::wire::Packed;
+use dwcp_federated::wire::encode_dense_raw;
 
 #[test]
 fn incompatible_combinations_are_rejected_with_a_clear_error() {
@@ -123,7 +123,7 @@ fn the_client_checks_who_sends_what() {
         NodeId(2),
         FlMessage::Model {
             version: 3,
-            params: Packed::Dense(vec![0.0; dim]).encode(),
+            params: encode_dense_raw(&vec![0.0; dim]),
         },
     );
     assert_eq!(
@@ -146,7 +146,7 @@ fn the_client_checks_who_sends_what() {
         FlMessage::RoundStart(RoundStart {
             round: 2,
             version: 5,
-            model: Packed::Dense(vec![0.0; dim]).encode(),
+            model: encode_dense_raw(&vec![0.0; dim]),
             full: false,
             relays: vec![],
         }),
@@ -167,7 +167,7 @@ fn the_client_checks_who_sends_what() {
         NodeId(0),
         FlMessage::Model {
             version: 5,
-            params: Packed::Dense(vec![0.5; dim]).encode(),
+            params: encode_dense_raw(&vec![0.5; dim]),
         },
     );
     assert_eq!(

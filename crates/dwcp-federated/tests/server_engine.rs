@@ -5,7 +5,7 @@ use dwcp_core::{Duration, Engine, Fault, NodeId, Output, Target, Time};
 use dwcp_federated::config::FlConfig;
 use dwcp_federated::message::{FlMessage, Update};
 use dwcp_federated::server::{RoundOutcome, Server, ServerRequest};
-use dwcp_federated::wire::Packed;
+use dwcp_federated::wire::encode_dense_raw;
 
 fn cfg() -> FlConfig {
     let mut c = FlConfig::new(3);
@@ -24,7 +24,7 @@ fn update(round: u64, v: Vec<f32>) -> FlMessage {
         round,
         weight: 10,
         contributors: 1,
-        payload: Packed::Dense(v).encode(),
+        payload: encode_dense_raw(&v),
     })
 }
 
@@ -115,7 +115,7 @@ fn bad_updates_are_rejected_with_evidence_and_the_round_goes_on() {
                 round: 1,
                 weight: 0,
                 contributors: 1,
-                payload: Packed::Dense(good.clone()).encode(),
+                payload: encode_dense_raw(&good),
             }),
             "implausible update weight or contributor count",
         ),
