@@ -159,8 +159,9 @@ pub fn run_until_committed(
 
 /// Every safety check over the honest logs: no duplicate delivery, one
 /// total order (prefix consistency), one block per height, and validity
-/// (every delivered id was submitted, unless `byzantine_payloads` allows
-/// ids a Byzantine leader invented).
+/// (every delivered id was submitted, or is one of the [`INVENTED_IDS`] the
+/// `adversary` module's equivocating leader adds; with Byzantine leaders and
+/// no client signatures, a leader can propose what nobody submitted).
 pub fn check(sim: &Simulation<HotStuff>) -> Result<(), Violation> {
     sim.check_safety()?;
     sim.check_agreement_by(|c: &Committed| c.height)?;

@@ -53,7 +53,11 @@
 //!   timeout up to `max_timeout`, reset by a new QC) makes a replica
 //!   broadcast a timeout share with its high QC. `f + 1` timeouts for a view
 //!   make others join; `n - f` combine into a TC that moves everyone to the
-//!   next view, whose leader extends the highest QC it has seen.
+//!   next view, whose leader extends the highest QC it has seen. A timeout
+//!   carries the sender's vote of that view, so a QC still forms when the
+//!   next leader (who should have collected the votes) is down. A replica
+//!   already past a view answers a timeout for it with `Help` (its high QC
+//!   and a timeout share), so a restarted or partitioned laggard catches up.
 //! - **Payload.** Blocks carry up to `max_block_txs`/`max_block_bytes` of
 //!   client transactions. A replica relays its clients' transactions to the
 //!   leader two views ahead (skipping leaders that just timed out), so every
@@ -70,7 +74,10 @@
 //! ## Limits
 //!
 //! - Round-robin leaders without reputation: every crashed leader costs a
-//!   view timeout.
+//!   view timeout and breaks the consecutive views the commit rule needs.
+//! - Client transactions are not signed: a Byzantine leader can propose
+//!   transactions nobody submitted (sign them in the payload if that
+//!   matters).
 //! - Payloads travel only through leaders (no shared mempool), so a
 //!   transaction that reaches a leader after its turn waits for its next.
 //! - A replica more than `retention` blocks behind every peer cannot catch
