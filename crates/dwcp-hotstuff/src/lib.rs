@@ -114,3 +114,6 @@ pub use message::{
 };
 pub use replica::{HotStuff, HotStuffOutput, Keys, Stats};
 pub use tx::{Batch, Payload, Tx};
+
+#[cfg(test)]
+mod tests;
