@@ -83,3 +83,6 @@ mod replica;
 pub use config::{ConfigError, PaxosConfig};
 pub use message::{AcceptedEntry, Ballot, Batch, Decision, Message, Payload, Record, Tx};
 pub use replica::{Paxos, PaxosOutput, Stats};
+
+#[cfg(test)]
+mod tests;
