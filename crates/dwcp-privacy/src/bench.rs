@@ -9,7 +9,7 @@ use dwcp_core::rng::{self, RngCore};
 
 /// The ring and code of the `fl-secagg` benchmark: Z_{2^32}, values clipped
 /// to [-1, 1] at 2^20 levels per unit, weights up to 16. The overflow check
-/// admits up to 1,023 clients.
+/// admits up to 127 clients (127 × 16 × 2^21 < 2^32).
 pub fn secagg_bench_config(
     clients: usize,
     dim: usize,

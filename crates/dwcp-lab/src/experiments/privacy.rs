@@ -104,7 +104,7 @@ pub fn run_secagg(ctx: &Ctx) -> ExperimentResult {
             .collect::<Vec<_>>()
     };
     let mut notes = vec![
-        "Ring Z_2^32, values clipped to [-1, 1] at 2^20 levels per unit, integer weights 1..=16, threshold floor(2n/3)+1; the overflow check admits up to 1,023 clients at these settings.".into(),
+        "Ring Z_2^32, values clipped to [-1, 1] at 2^20 levels per unit, integer weights 1..=16, threshold floor(2n/3)+1; the overflow check admits up to 127 clients at these settings (127 x 16 x 2^21 < 2^32).".into(),
         "30% of the clients (floor(0.3 n)) drop, spread evenly over: after advertising keys, after sharing keys, after sending the masked input (self mask recovered), after signing the survivor set.".into(),
         "Real crypto throughout: X25519 key agreement, ChaCha20-Poly1305 share encryption, ChaCha20 mask expansion, sr25519 signatures on keys and on the survivor set.".into(),
         "Times are single-threaded compute in one process (no network), per client averaged over those that finished; the server time includes relaying and the unmasking round's PRG work.".into(),

@@ -204,9 +204,21 @@ mod tests {
 
     #[test]
     fn overflow_is_rejected_with_the_needed_width() {
-        // Flower's defaults: 2^22 levels in a 2^32 ring fit 1,024 summands...
+        // Flower's defaults: 2^22 levels in a 2^32 ring fit 1,023 summands...
         let scale = f64::from(1u32 << 21) / 8.0; // clip 8 -> 2^22 levels
-        assert!(SecAggConfig::new(0, 1000, 700, 10, 32, 8.0, scale, 1).is_ok());
+        assert!(SecAggConfig::new(0, 1023, 700, 10, 32, 8.0, scale, 1).is_ok());
+        assert!(matches!(
+            SecAggConfig::new(0, 1024, 700, 10, 32, 8.0, scale, 1),
+            Err(ConfigError::Overflow {
+                needed_bits: 33,
+                ..
+            })
+        ));
+        // The lab's setting: 2^21 levels, weight 16, Z_2^32 -> 127 clients.
+        let lab =
+            |n| SecAggConfig::new(0, n, n * 2 / 3 + 1, 10, 32, 1.0, f64::from(1u32 << 20), 16);
+        assert!(lab(127).is_ok());
+        assert!(matches!(lab(128), Err(ConfigError::Overflow { .. })));
         // ...but not 1,100, nor 1,000 with weight 2.
         let e = SecAggConfig::new(0, 1100, 800, 10, 32, 8.0, scale, 1).unwrap_err();
         assert!(
