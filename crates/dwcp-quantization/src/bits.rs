@@ -85,7 +85,7 @@ impl BitSink for BitWriter {
             return;
         }
         let v = if n == 64 { v } else { v & ((1u64 << n) - 1) };
-        // Split so the accumulator (which holds < 8 bits after a flush) never overflows.
+        // Split so the accumulator (< 32 bits after a flush) never overflows.
         let (lo_n, hi_n) = if n > 32 { (32, n - 32) } else { (n, 0) };
         self.push_small(v & ((1u64 << lo_n) - 1), lo_n);
         if hi_n > 0 {
@@ -95,13 +95,15 @@ impl BitSink for BitWriter {
 }
 
 impl BitWriter {
+    /// Appends `n <= 32` bits; the accumulator holds fewer than 32 bits
+    /// between calls and is flushed 4 bytes at a time.
     fn push_small(&mut self, v: u64, n: u32) {
         self.acc |= v << self.fill;
         self.fill += n;
-        while self.fill >= 8 {
-            self.out.push(self.acc as u8);
-            self.acc >>= 8;
-            self.fill -= 8;
+        if self.fill >= 32 {
+            self.out.extend_from_slice(&(self.acc as u32).to_le_bytes());
+            self.acc >>= 32;
+            self.fill -= 32;
         }
     }
 }
@@ -127,6 +129,17 @@ impl<'a> BitReader<'a> {
     pub(crate) fn get(&mut self, n: u32) -> Result<u64, Error> {
         if u64::from(n) > self.remaining() {
             return Err(Error::Truncated);
+        }
+        // Fast path: one unaligned 8-byte load covers offset + n <= 63 bits.
+        if n <= 56 {
+            let byte = (self.pos / 8) as usize;
+            if let Some(w) = self.data.get(byte..byte.saturating_add(8)) {
+                let word =
+                    u64::from_le_bytes(<[u8; 8]>::try_from(w).map_err(|_| Error::Truncated)?);
+                let off = (self.pos % 8) as u32;
+                self.pos += u64::from(n);
+                return Ok((word >> off) & ((1u64 << n) - 1));
+            }
         }
         let mut v = 0u64;
         let mut got = 0u32;

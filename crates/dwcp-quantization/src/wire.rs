@@ -228,8 +228,10 @@ impl Compressed {
         }
     }
 
-    fn raw_body(&self) -> Vec<u8> {
-        let mut w = BitWriter::with_capacity(self.raw_body_len());
+    /// The body alone, after `prefix` bytes (written first, whole bytes).
+    fn raw_body(&self, prefix: &[u8]) -> Vec<u8> {
+        let mut w = BitWriter::with_capacity(prefix.len() + self.raw_body_len());
+        prefix.iter().for_each(|&b| w.put(u64::from(b), 8));
         self.write_body(&mut w);
         w.finish()
     }
@@ -248,10 +250,7 @@ impl Compressed {
 
     /// The bit-packed encoding (no entropy stage).
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.encoded_len());
-        out.extend_from_slice(&[FORMAT_VERSION, 0]);
-        out.extend_from_slice(&self.raw_body());
-        out
+        self.raw_body(&[FORMAT_VERSION, 0])
     }
 
     /// The encoding with the chosen entropy stage.
@@ -259,7 +258,7 @@ impl Compressed {
         match entropy {
             Entropy::None => self.encode(),
             Entropy::Zstd => {
-                let body = self.raw_body();
+                let body = self.raw_body(&[]);
                 let mut out = vec![FORMAT_VERSION, FLAG_ZSTD];
                 out.extend_from_slice(&ruzstd::encoding::compress_to_vec(
                     body.as_slice(),
