@@ -434,3 +434,26 @@ fn requests_are_validated() {
     }
     assert_eq!((refused, sends), (3, 1));
 }
+
+#[test]
+fn small_order_keys_are_refused() {
+    let mut net = Net::new(5, 3);
+    let sid = net.cfg.server();
+    // Client 2 advertises the identity point as its mask key (validly signed).
+    net.queue.retain(|p| p.0 != NodeId(2));
+    let bad = KeyAdvert {
+        session: 7,
+        client: NodeId(2),
+        cipher_pk: [9u8; 32],
+        mask_pk: [0u8; 32],
+    };
+    let signed = Signed::sign(bad, &net.keys.secrets[2]);
+    net.deliver((NodeId(2), sid, SecAggMessage::AdvertiseKeys(signed)));
+    assert!(net.blames(sid, NodeId(2)));
+    // The others proceed without it.
+    net.run(Some);
+    match net.outcome {
+        Some(ServerOutcome::Sum(s)) => assert!(!s.survivors.contains(&NodeId(2))),
+        ref o => panic!("{o:?}"),
+    }
+}

@@ -80,7 +80,7 @@ fn check(n: usize, dim: usize, seed: u64, drops: &[DropPoint]) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(12))]
+    #![proptest_config(ProptestConfig::with_cases(8))]
     #[test]
     fn exact_sum_with_30_percent_dropouts(n in 10usize..=100, seed in any::<u64>()) {
         let drops = spread_dropouts(n, 30, seed);

@@ -182,6 +182,8 @@ impl SecAggClient {
                 );
             }
             if a.session != self.cfg.session
+                || !keys::is_valid_public(&a.cipher_pk)
+                || !keys::is_valid_public(&a.mask_pk)
                 || adverts.insert(a.client, a.clone()).is_some()
                 || !keys_seen.insert(a.cipher_pk)
                 || !keys_seen.insert(a.mask_pk)

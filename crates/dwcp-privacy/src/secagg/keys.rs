@@ -41,6 +41,13 @@ pub fn agree(secret: &StaticSecret, peer: &[u8; 32]) -> Option<[u8; 32]> {
     shared.was_contributory().then(|| shared.to_bytes())
 }
 
+/// Whether `pk` is a usable X25519 public key: not of small order (a
+/// small-order point would make every agreement with it independent of the
+/// secret, and is refused at advertisement time).
+pub fn is_valid_public(pk: &[u8; 32]) -> bool {
+    agree(&StaticSecret::from([0x5a; 32]), pk).is_some()
+}
+
 /// SHA-256 over a label and length-prefixed parts.
 fn kdf(label: &[u8], session: u64, ids: &[NodeId], secret: &[u8]) -> [u8; 32] {
     let mut h = Sha256::new();
@@ -160,6 +167,12 @@ mod tests {
         let ab = agree(&a.secret, &b.public).unwrap();
         assert_eq!(Some(ab), agree(&b.secret, &a.public));
         assert_eq!(agree(&a.secret, &[0u8; 32]), None);
+        assert!(!is_valid_public(&[0u8; 32]));
+        // u = 1 is another small-order point.
+        let mut one = [0u8; 32];
+        one[0] = 1;
+        assert!(!is_valid_public(&one));
+        assert!(is_valid_public(&b.public));
         let s1 = pairwise_seed(9, NodeId(1), NodeId(2), &ab);
         assert_eq!(s1, pairwise_seed(9, NodeId(2), NodeId(1), &ab));
         assert_ne!(s1, pairwise_seed(10, NodeId(1), NodeId(2), &ab));

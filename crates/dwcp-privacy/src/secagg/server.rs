@@ -273,6 +273,9 @@ impl SecAggServer {
         if !s.verify(&self.publics) {
             return self.evidence(from, Fault::InvalidSignature);
         }
+        if !keys::is_valid_public(&s.body.cipher_pk) || !keys::is_valid_public(&s.body.mask_pk) {
+            return self.evidence(from, Fault::Protocol("small-order X25519 key"));
+        }
         if let Some(prev) = self.adverts.get(&from) {
             if prev != s {
                 let fault = Fault::Equivocation {
