@@ -174,7 +174,9 @@ pub struct Maddpg {
 fn clip(grads: &mut Gradients, max: f32, mode: ClipMode) {
     match mode {
         ClipMode::Global => {
-            clip_grad_norm(grads, max);
+            if !clip_grad_norm(grads, max).is_finite() {
+                grads.scale(0.0);
+            }
         }
         ClipMode::PerTensor => {
             for l in &mut grads.layers {
@@ -183,7 +185,10 @@ fn clip(grads: &mut Gradients, max: f32, mode: ClipMode) {
                     .flatten()
                 {
                     let n = t.iter().map(|&g| f64::from(g).powi(2)).sum::<f64>().sqrt() as f32;
-                    if n.is_finite() && n > max {
+                    if !n.is_finite() {
+                        // A non-finite gradient would poison Adam's state: drop it.
+                        t.iter_mut().for_each(|g| *g = 0.0);
+                    } else if n > max {
                         let c = max / n;
                         t.iter_mut().for_each(|g| *g *= c);
                     }

@@ -47,9 +47,16 @@ impl ActionSpace {
     }
 }
 
-/// A uniform sample in the open interval `(0, 1)` from 24 random bits.
+/// A uniform sample in the open interval `(0, 1)` from 23 random bits:
+/// `(k + 0.5) / 2²³` is exact in `f32`, so neither 0 nor 1 can come out
+/// (with 24 bits, `k + 0.5` rounds up to `2²⁴` and yields exactly 1, whose
+/// Gumbel transform is infinite).
 pub fn open_unit(rng: &mut impl RngCore) -> f32 {
-    ((rng.next_u32() >> 8) as f32 + 0.5) * (1.0 / (1u32 << 24) as f32)
+    open_unit_from(rng.next_u32())
+}
+
+fn open_unit_from(bits: u32) -> f32 {
+    ((bits >> 9) as f32 + 0.5) * (1.0 / (1u32 << 23) as f32)
 }
 
 /// A standard normal sample (Box–Muller on two open-interval uniforms).
@@ -68,6 +75,12 @@ pub fn gumbel(rng: &mut impl RngCore) -> f32 {
 pub fn softmax_groups(row: &mut [f32], size: usize) {
     for g in row.chunks_mut(size.max(1)) {
         let max = g.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+        if !max.is_finite() {
+            // Infinite or NaN inputs: fall back to uniform rather than NaN.
+            let u = 1.0 / g.len() as f32;
+            g.iter_mut().for_each(|v| *v = u);
+            continue;
+        }
         let mut sum = 0.0;
         for v in g.iter_mut() {
             *v = (*v - max).exp();
@@ -219,6 +232,18 @@ pub fn backward(
 mod tests {
     use super::*;
     use dwcp_core::rng::seeded;
+
+    #[test]
+    fn open_unit_never_returns_the_endpoints() {
+        for k in [0, 1, u32::MAX - 1, u32::MAX] {
+            let u = open_unit_from(k);
+            assert!(u > 0.0 && u < 1.0, "{k}: {u}");
+            assert!((-(-u.ln()).ln()).is_finite());
+        }
+        let mut row = [f32::INFINITY, 0.0, 1.0];
+        softmax_groups(&mut row, 3);
+        assert!(row.iter().all(|v| v.is_finite()));
+    }
 
     #[test]
     fn categorical_samples_are_group_simplices() {

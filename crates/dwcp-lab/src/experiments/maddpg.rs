@@ -31,7 +31,7 @@ fn trainer(quick: bool) -> MaddpgConfig {
 pub fn run_spread(ctx: &Ctx) -> ExperimentResult {
     let cfg = spread::SpreadConfig {
         trainer: trainer(ctx.quick),
-        episodes: if ctx.quick { 1_500 } else { 20_000 },
+        episodes: if ctx.quick { 1_500 } else { 10_000 },
         window: if ctx.quick { 250 } else { 1_000 },
         eval_episodes: 100,
         seed: ctx.seed,
@@ -101,7 +101,7 @@ pub fn run_spread(ctx: &Ctx) -> ExperimentResult {
         );
     } else {
         result.notes.push(
-            "Full mode trains 20,000 episodes (a third of the reference's 60,000) to fit the 15-minute budget on 2 shared cores.".into(),
+            "Full mode trains 10,000 episodes (a sixth of the reference's 60,000) to fit the 15-minute budget on 2 shared cores.".into(),
         );
     }
     result.plots.push(Plot {
@@ -132,7 +132,7 @@ pub fn run_nodealloc(ctx: &Ctx) -> ExperimentResult {
     let x = nodealloc::NodeAllocExperiment {
         loads: vec![0.6, 0.9, 1.1],
         seeds: if ctx.quick { 1 } else { 5 },
-        episodes: if ctx.quick { 1_200 } else { 4_000 },
+        episodes: if ctx.quick { 1_200 } else { 3_000 },
         eval_episodes: if ctx.quick { 20 } else { 100 },
         tune_episodes: if ctx.quick { 5 } else { 30 },
         trainer: trainer(ctx.quick),
@@ -211,7 +211,7 @@ pub fn run_nodealloc(ctx: &Ctx) -> ExperimentResult {
         );
     } else {
         result.notes.push(
-            "Full mode: 5 seeds × 2 learners × 3 loads, 4,000 training episodes each (about 740 update rounds after the 25,600-step warm-up), 100 held-out episodes.".into(),
+            "Full mode: 5 seeds × 2 learners × 3 loads, 3,000 training episodes each (about 490 update rounds after the 25,600-step warm-up), 100 held-out episodes.".into(),
         );
     }
     result.notes.push(
