@@ -16,22 +16,26 @@
 //! persisted: signing a timeout again is harmless.
 
 use crate::message::Record;
-use crate::replica::HotStuff;
+use crate::replica::{HotStuff, MAX_VIEW};
 use dwcp_core::Time;
 
 impl HotStuff {
     pub(crate) fn restore_records(&mut self, now: Time, records: Vec<Record>) {
         for r in records {
             match r {
-                Record::Voted(v) => self.last_voted = self.last_voted.max(v),
-                Record::Proposed { view, .. } => self.last_proposed = self.last_proposed.max(view),
+                // Out-of-range records are corrupt: skipped.
+                Record::Voted(v) if v < MAX_VIEW => self.last_voted = self.last_voted.max(v),
+                Record::Proposed { view, .. } if view < MAX_VIEW => {
+                    self.last_proposed = self.last_proposed.max(view)
+                }
+                Record::Voted(_) | Record::Proposed { .. } => {}
                 Record::Locked(qc) => {
-                    if qc.view > self.locked.view && self.verify_qc(&qc) {
+                    if qc.view > self.locked.view && qc.view < MAX_VIEW && self.verify_qc(&qc) {
                         self.locked = qc;
                     }
                 }
                 Record::Committed { height, block } => {
-                    if height > self.committed.0 {
+                    if height > self.committed.0 && height < MAX_VIEW {
                         self.committed = (height, block);
                     }
                 }
@@ -44,7 +48,7 @@ impl HotStuff {
             .last_voted
             .max(self.last_proposed)
             .max(self.locked.view)
-            + 1;
+            .saturating_add(1);
         self.enter_view(now, v);
         self.view_deadline = Some(now + self.timeout_duration());
     }

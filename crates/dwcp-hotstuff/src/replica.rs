@@ -102,6 +102,31 @@ pub struct HotStuff {
     pub(crate) recent_order: VecDeque<u64>,
 }
 
+/// Views and heights beyond this are refused (no honest replica gets near
+/// it), so that arithmetic on peer-supplied values cannot overflow.
+pub(crate) const MAX_VIEW: u64 = 1 << 48;
+
+/// Whether every view and height in `msg` is below [`MAX_VIEW`].
+fn in_range(msg: &Message) -> bool {
+    let ok = |v: u64| v < MAX_VIEW;
+    let block_ok = |b: &Block| ok(b.view) && ok(b.height) && ok(b.justify.view);
+    match msg {
+        Message::Propose { block, tc, .. } => {
+            block_ok(block) && tc.as_ref().is_none_or(|t| ok(t.view))
+        }
+        Message::Vote(v) => ok(v.view),
+        Message::Timeout {
+            view,
+            high_qc,
+            vote,
+            ..
+        } => ok(*view) && ok(high_qc.view) && vote.as_ref().is_none_or(|v| ok(v.view)),
+        Message::Help { view, high_qc, .. } => ok(*view) && ok(high_qc.view),
+        Message::Forward(_) | Message::Fetch { .. } => true,
+        Message::Blocks(bs) => bs.iter().all(block_ok),
+    }
+}
+
 /// How many committed transaction ids a node remembers to drop duplicates.
 pub(crate) const RECENT_CAP: usize = 1 << 18;
 /// Most proposals waiting for a parent.
@@ -266,6 +291,10 @@ impl HotStuff {
 
     fn dispatch(&mut self, now: Time, from: NodeId, msg: Message) {
         if from == self.id || from.index() >= self.cfg.n {
+            return;
+        }
+        if !in_range(&msg) {
+            self.evidence(from, Fault::Protocol("view or height out of range"));
             return;
         }
         match msg {

@@ -13,12 +13,21 @@
 //! commit point, decided values) is learned again from peers.
 
 use crate::message::Record;
-use crate::replica::{Paxos, Role};
+use crate::replica::{MAX_NUMBER, Paxos, Role};
 use dwcp_core::Time;
 
 impl Paxos {
     pub(crate) fn restore_records(&mut self, now: Time, records: Vec<Record>) {
         for r in records {
+            // Out-of-range records are corrupt: skipped.
+            let sane = match &r {
+                Record::Promised(b) => b.round < MAX_NUMBER,
+                Record::Accepted(e) => e.ballot.round < MAX_NUMBER && e.slot < MAX_NUMBER,
+                Record::Delivered(next) => *next < MAX_NUMBER,
+            };
+            if !sane {
+                continue;
+            }
             match r {
                 Record::Promised(b) => self.promised = self.promised.max(b),
                 Record::Accepted(e) => {

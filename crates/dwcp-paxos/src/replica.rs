@@ -89,6 +89,28 @@ pub struct Paxos {
     pub(crate) recent_order: VecDeque<u64>,
 }
 
+/// Rounds and slots beyond this are refused (no run gets near it), so that
+/// arithmetic on peer-supplied values cannot overflow.
+pub(crate) const MAX_NUMBER: u64 = 1 << 48;
+
+fn in_range(msg: &Message) -> bool {
+    let ok = |v: u64| v < MAX_NUMBER;
+    let b = |b: &Ballot| ok(b.round);
+    match msg {
+        Message::Forward(_) | Message::CatchUpRequest { .. } => true,
+        Message::Prepare { ballot, from_slot } => b(ballot) && ok(*from_slot),
+        Message::Promise {
+            ballot, accepted, ..
+        } => b(ballot) && accepted.iter().all(|e| b(&e.ballot) && ok(e.slot)),
+        Message::Reject { ballot, promised } => b(ballot) && b(promised),
+        Message::Accept { ballot, slot, .. } | Message::Accepted { ballot, slot } => {
+            b(ballot) && ok(*slot)
+        }
+        Message::Heartbeat { ballot, commit } => b(ballot) && ok(*commit),
+        Message::CatchUp { from_slot, .. } => ok(*from_slot),
+    }
+}
+
 /// How many committed transaction ids a node remembers to drop duplicates.
 pub(crate) const RECENT_CAP: usize = 1 << 18;
 
@@ -295,7 +317,7 @@ impl Paxos {
     }
 
     fn dispatch(&mut self, now: Time, from: NodeId, msg: Message) {
-        if from == self.id || from.index() >= self.cfg.n {
+        if from == self.id || from.index() >= self.cfg.n || !in_range(&msg) {
             return;
         }
         match msg {
