@@ -23,8 +23,11 @@
 //!
 //! - Every even round `L ≥ 2` is a leader round. Headers of round `L + 2`
 //!   carry their author's share of a threshold signature (blsttc, threshold
-//!   `f + 1`) on "coin of `L`", checked by voters
-//!   ([`dwcp_narwhal::Orderer::check_coin`]).
+//!   `f + 1`) on "coin of `L`" (voters check that the share is there,
+//!   [`dwcp_narwhal::Orderer::check_coin`]; its validity is checked when
+//!   the coin is combined: optimistically once per wave, bad shares found
+//!   by bisection and skipped, so a Byzantine share cannot bias or block
+//!   the coin while `f + 1` honest shares are present).
 //! - When a certificate of round `L + 3` enters the DAG, its `2f + 1`
 //!   parents of round `L + 2` carry enough shares: the coin is combined
 //!   (the signature is unique, whichever shares are used), hashed, and
