@@ -308,3 +308,82 @@ proptest! {
         live(&mut s, 30, Time::from_secs(40));
     }
 }
+
+fn bls_cfg(n: usize) -> LinearConfig {
+    let mut c = cfg(n);
+    c.bls_certificates = true;
+    c
+}
+
+#[test]
+fn bls_decision_certificates_on_the_wire() {
+    let n = 4;
+    let mut s = sim(bls_cfg(n), 51, NetworkConfig::fixed(MS(10)), true);
+    load(&mut s, &NodeId::all(n).collect::<Vec<_>>(), 8, MS(5));
+    live(&mut s, 8, Time::from_secs(5));
+    assert_eq!(fast_stats(&s), (8 * n as u64, 0));
+    // Every proof went out as one BLS aggregate (96-byte signature, bitmap).
+    let proofs = s.stats().kind("prepare-cert").expect("proofs sent");
+    assert_eq!(proofs.sent, 8 * (n as u64 - 1));
+    assert!(proofs.sent_bytes / proofs.sent < 160, "{proofs:?}");
+    // Slow path: commit certificates as BLS aggregates too.
+    let mut s = sim(bls_cfg(n), 52, NetworkConfig::fixed(MS(10)), true);
+    s.make_byzantine(NodeId(3), Silent { after: Time::ZERO });
+    load(&mut s, &NodeId::all(3).collect::<Vec<_>>(), 6, MS(5));
+    live(&mut s, 6, Time::from_secs(5));
+    let commits = s.stats().kind("commit-cert").expect("commit certificates");
+    assert!(commits.sent_bytes / commits.sent < 160, "{commits:?}");
+}
+
+/// A replica whose BLS shares are signed with a foreign key (its sr25519
+/// votes stay valid).
+#[derive(Clone, Debug)]
+struct BadShares;
+
+impl Adversary<LinearPbft> for BadShares {
+    fn name(&self) -> &'static str {
+        "bad-shares"
+    }
+
+    fn on_output(&mut self, ctx: &mut AdversaryCtx<'_, LinearPbft>, output: OutputOf<LinearPbft>) {
+        match output {
+            Output::Send {
+                to,
+                msg: AggMessage::BlsVote { vote, .. },
+            } => {
+                let share = dwcp_crypto::AggKeyring::bls(1, 99).secrets[0].sign(b"junk");
+                ctx.send(to, AggMessage::BlsVote { vote, share });
+            }
+            o => ctx.emit(o),
+        }
+    }
+}
+
+#[test]
+fn bls_mode_with_bad_shares_and_forging_collectors() {
+    let n = 4;
+    let mut s = sim(bls_cfg(n), 53, NetworkConfig::fixed(MS(10)), true);
+    s.make_byzantine(NodeId(2), BadShares);
+    load(&mut s, &[NodeId(0), NodeId(1), NodeId(3)], 6, MS(5));
+    live(&mut s, 6, Time::from_secs(10));
+    let named = s
+        .evidence()
+        .iter()
+        .any(|(_, r, ev)| s.is_honest(*r) && ev.culprit == NodeId(2));
+    assert!(named, "the collector names the bad share's signer");
+    for (i, seed) in [(0, 54u64), (1, 55)] {
+        let mut s = sim(bls_cfg(n), seed, NetworkConfig::default(), true);
+        if i == 0 {
+            s.make_byzantine(NodeId(0), ForgeCertificates);
+        } else {
+            s.make_byzantine(NodeId(0), WithholdCertificates);
+        }
+        load(
+            &mut s,
+            &NodeId::all(n).skip(1).collect::<Vec<_>>(),
+            8,
+            MS(3),
+        );
+        live(&mut s, 8, Time::from_secs(30));
+    }
+}

@@ -151,6 +151,59 @@ pub(crate) fn decision_certificate<P: Policy>(
 }
 
 impl<P: Policy> Pbft<P> {
+    /// Decides a slot of the current view from a decision certificate whose
+    /// signatures the host verified by other means (the aggregation layer's
+    /// BLS aggregate over the same votes): `signers` signed `cert`'s vote;
+    /// `cert.votes` may be empty. A commit certificate needs a quorum and a
+    /// prepared slot; a prepare-phase one (fast path only) a fast quorum
+    /// counting the primary. Returns whether the slot is decided; anything
+    /// else (another view, no matching pre-prepare yet, too few signers) is
+    /// ignored and left to retransmission. A slot decided this way is not
+    /// offered to lagging replicas by this replica (it holds no
+    /// signatures to prove it); they catch up from replicas that do.
+    pub fn decide_verified(
+        &mut self,
+        now: Time,
+        cert: VoteCertificate,
+        signers: &std::collections::BTreeSet<NodeId>,
+    ) -> bool {
+        let (view, seq) = (cert.view, cert.seq);
+        if !self.active || view != self.view || self.log.place(seq) != crate::log::Place::Now {
+            return false;
+        }
+        if signers.iter().any(|s| s.index() >= self.cfg.n) {
+            return false;
+        }
+        let Some(slot) = self.log.slots.get(&seq) else {
+            return false;
+        };
+        if slot.committed.is_some() {
+            return true;
+        }
+        if slot.digest() != Some(cert.digest) {
+            return false;
+        }
+        let ok = match cert.phase {
+            VotePhase::Commit => slot.prepared && self.policy.is_quorum(signers),
+            VotePhase::Prepare => {
+                let mut voters = signers.clone();
+                voters.insert(self.policy.primary(view));
+                fast_on(&self.policy, view, seq) && self.policy.is_fast_quorum(&voters)
+            }
+        };
+        if !ok {
+            return false;
+        }
+        if cert.phase == VotePhase::Prepare {
+            self.stats.fast_decisions += 1;
+        }
+        let slot = self.log.slot(seq);
+        slot.fast_wait = None;
+        slot.committed = Some(cert);
+        self.try_execute(now);
+        true
+    }
+
     /// Remembers (and, persisted first, reports in later view-changes) this
     /// replica's own vote for the pre-prepare of `seq`.
     pub(crate) fn note_own_vote(&mut self, seq: u64, prepare: Option<dwcp_crypto::Signature>) {

@@ -79,7 +79,9 @@ impl Execution {
         let mut out = vec![];
         let mut want = after.saturating_add(1);
         for (seq, d) in self.decided.range(want..) {
-            if *seq != want || out.len() >= max {
+            // A decision certified outside (no signatures held) cannot be
+            // proven to the requester.
+            if *seq != want || out.len() >= max || d.certificate.votes.is_empty() {
                 break;
             }
             out.push(d.clone());
@@ -121,6 +123,7 @@ mod tests {
     #[test]
     fn decided_retention_and_ranges() {
         let mut e = Execution::new();
+        let sig = dwcp_crypto::Keyring::insecure_mock(1, 1).secrets[0].sign(b"x", b"y");
         for seq in 1..=10u64 {
             e.last = seq;
             let cert = VoteCertificate {
@@ -128,7 +131,12 @@ mod tests {
                 view: 0,
                 seq,
                 digest: batch_digest(&[]),
-                votes: vec![],
+                // Seq 10 was decided from a certificate verified elsewhere.
+                votes: if seq == 10 {
+                    vec![]
+                } else {
+                    vec![(dwcp_core::NodeId(0), sig)]
+                },
             };
             e.retain_decided(
                 seq,
@@ -143,7 +151,7 @@ mod tests {
             e.decided.keys().copied().collect::<Vec<_>>(),
             vec![7, 8, 9, 10]
         );
-        assert_eq!(e.decided_after(6, 10).len(), 4);
+        assert_eq!(e.decided_after(6, 10).len(), 3, "10 holds no signatures");
         assert_eq!(e.decided_after(5, 10).len(), 0, "gap: 6 was dropped");
         assert_eq!(
             e.decided_after(7, 2)

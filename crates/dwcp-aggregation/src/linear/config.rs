@@ -43,6 +43,10 @@ pub struct LinearConfig {
     /// `n` for `n = 3f + 1`) and then decides in three hops; `None` keeps
     /// the five-hop slow path only.
     pub fast_path: Option<Duration>,
+    /// Decision certificates (fast-path proofs, commit certificates) go on
+    /// the wire as BLS aggregates, votes carry BLS shares (see
+    /// [`super::bls`]); needs [`super::LinearPbft::with_bls`].
+    pub bls_certificates: bool,
 }
 
 impl LinearConfig {
@@ -66,6 +70,7 @@ impl LinearConfig {
             collect_checkpoints: true,
             checkpoint_retry: Duration::from_millis(250),
             fast_path: Some(Duration::from_millis(10)),
+            bls_certificates: false,
         })
     }
 

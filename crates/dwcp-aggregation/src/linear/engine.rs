@@ -1,6 +1,7 @@
 //! The linear-mode replica: a `dwcp_pbft::Pbft` wrapped by the aggregation
 //! layer. See the module docs of [`crate::linear`].
 
+use super::bls::{BlsKeys, BlsWire};
 use super::checkpoints::Checkpoints;
 use super::config::LinearConfig;
 use super::message::AggMessage;
@@ -53,6 +54,7 @@ pub struct LinearPbft {
     pub(crate) ckpt: Checkpoints,
     forward: BTreeMap<NodeId, Batcher<Request>>,
     pub(crate) stats: LinearStats,
+    pub(crate) bls: Option<BlsWire>,
 }
 
 impl LinearPbft {
@@ -64,6 +66,41 @@ impl LinearPbft {
         key: SecretKey,
         publics: Vec<PublicKey>,
         rng: Rng,
+    ) -> Result<LinearPbft, ConfigError> {
+        if cfg.bls_certificates {
+            return Err(ConfigError::Invalid(
+                "bls_certificates needs BLS keys: use LinearPbft::with_bls",
+            ));
+        }
+        Self::build(cfg, id, key, publics, rng, None)
+    }
+
+    /// A replica that puts BLS aggregate decision certificates on the wire
+    /// (see [`super::bls`]); `bls.publics[i]` is replica `i`'s BLS key.
+    pub fn with_bls(
+        mut cfg: LinearConfig,
+        id: NodeId,
+        key: SecretKey,
+        publics: Vec<PublicKey>,
+        bls: BlsKeys,
+        rng: Rng,
+    ) -> Result<LinearPbft, ConfigError> {
+        if bls.publics.len() != cfg.pbft.n
+            || bls.publics.get(id.index()) != Some(&bls.secret.public())
+        {
+            return Err(ConfigError::Invalid("BLS keys do not match n and id"));
+        }
+        cfg.bls_certificates = true;
+        Self::build(cfg, id, key, publics, rng, Some(BlsWire::new(bls)))
+    }
+
+    fn build(
+        cfg: LinearConfig,
+        id: NodeId,
+        key: SecretKey,
+        publics: Vec<PublicKey>,
+        rng: Rng,
+        bls: Option<BlsWire>,
     ) -> Result<LinearPbft, ConfigError> {
         cfg.validate()?;
         let committee = cfg.committee()?;
@@ -82,6 +119,7 @@ impl LinearPbft {
             ckpt,
             forward: BTreeMap::new(),
             stats: LinearStats::default(),
+            bls,
         })
     }
 
@@ -157,11 +195,19 @@ impl LinearPbft {
                     }
                     t => t,
                 };
-                self.send(to, AggMessage::Pbft(Message::Vote(v)));
+                let v = match to {
+                    Target::One(_) => self.bls_vote_out(to.clone(), v),
+                    _ => Some(v),
+                };
+                if let Some(v) = v {
+                    self.send(to, AggMessage::Pbft(Message::Vote(v)));
+                }
             }
             Message::Certificate(c) => {
                 self.certs.insert((c.seq, c.phase), c.clone());
-                self.send(to, AggMessage::Pbft(Message::Certificate(c)));
+                if let Some(c) = self.bls_cert_out(&to, c) {
+                    self.send(to, AggMessage::Pbft(Message::Certificate(c)));
+                }
             }
             Message::Checkpoint(c) if self.cfg.collect_checkpoints => self.ckpt_own(now, c),
             Message::Request(r) => match to {
@@ -233,9 +279,12 @@ impl LinearPbft {
             }
         }
         self.ckpt.advance(low);
+        if let Some(b) = &mut self.bls {
+            b.collect(low);
+        }
     }
 
-    fn on_vote_seen(&mut self, from: NodeId, msg: &Message) {
+    pub(crate) fn on_vote_seen(&mut self, from: NodeId, msg: &Message) {
         let Message::Vote(v) = msg else { return };
         let b = &v.body;
         let low = self.stable();
@@ -308,6 +357,14 @@ impl Engine for LinearPbft {
             AggMessage::CheckpointCert { seq, state, cert } => {
                 self.ckpt_cert(now, from, seq, state, cert)
             }
+            AggMessage::BlsVote { vote, share } => self.bls_vote_in(now, from, vote, share),
+            AggMessage::BlsCertificate {
+                phase,
+                view,
+                seq,
+                digest,
+                cert,
+            } => self.bls_cert_in(now, from, (phase, view, seq, digest), cert),
         }
         self.pump(now);
     }

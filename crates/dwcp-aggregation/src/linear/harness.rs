@@ -13,6 +13,7 @@
 //! dwcp_pbft::harness::check(&sim).unwrap();
 //! ```
 
+use super::bls::BlsKeys;
 use super::config::LinearConfig;
 use super::engine::LinearPbft;
 use super::message::AggMessage;
@@ -32,14 +33,23 @@ pub fn cluster(cfg: LinearConfig, sim: SimConfig, crypto: CryptoMode) -> Simulat
     );
     let seed = sim.seed;
     let keys = crypto.keyring(cfg.pbft.n, seed);
+    // BLS keys (real: BLS has no insecure mock) when certificates are BLS.
+    let bls = cfg
+        .bls_certificates
+        .then(|| dwcp_crypto::AggKeyring::bls(cfg.pbft.n, seed));
     Simulation::new(sim, move |id: NodeId| {
-        LinearPbft::new(
-            cfg.clone(),
-            id,
-            keys.secrets[id.index()].clone(),
-            keys.publics.clone(),
-            rng::derive(seed, id.0 as u64),
-        )
+        let (key, publics) = (keys.secrets[id.index()].clone(), keys.publics.clone());
+        let rng = rng::derive(seed, id.0 as u64);
+        match &bls {
+            Some(b) => {
+                let bk = BlsKeys {
+                    secret: b.secrets[id.index()].clone(),
+                    publics: b.publics.clone(),
+                };
+                LinearPbft::with_bls(cfg.clone(), id, key, publics, bk, rng)
+            }
+            None => LinearPbft::new(cfg.clone(), id, key, publics, rng),
+        }
         .unwrap_or_else(|e| panic!("replica {id}: {e}"))
     })
 }
@@ -47,7 +57,9 @@ pub fn cluster(cfg: LinearConfig, sim: SimConfig, crypto: CryptoMode) -> Simulat
 fn is_certificate(m: &AggMessage) -> bool {
     matches!(
         m,
-        AggMessage::Pbft(Message::Certificate(_)) | AggMessage::CheckpointCert { .. }
+        AggMessage::Pbft(Message::Certificate(_))
+            | AggMessage::CheckpointCert { .. }
+            | AggMessage::BlsCertificate { .. }
     )
 }
 
@@ -91,6 +103,19 @@ impl Adversary<LinearPbft> for ForgeCertificates {
             AggMessage::CheckpointCert { seq, state, cert } => AggMessage::CheckpointCert {
                 seq,
                 state: Digest::of(&state.0),
+                cert,
+            },
+            AggMessage::BlsCertificate {
+                phase,
+                view,
+                seq,
+                digest,
+                cert,
+            } => AggMessage::BlsCertificate {
+                phase,
+                view,
+                seq,
+                digest: Digest::of(&digest.0),
                 cert,
             },
             m => m,

@@ -5,7 +5,8 @@ use crate::batch::BatchWire;
 use crate::scheme::MultiSigCert;
 use dwcp_core::rng::Rng;
 use dwcp_core::{Digest, WireMessage};
-use dwcp_pbft::{Message, VotePhase, corrupt_signature};
+use dwcp_crypto::{AggSignature, AggregateCert};
+use dwcp_pbft::{Message, Signed, Vote, VotePhase, corrupt_signature};
 use dwcp_sim::ByzantineMessage;
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +32,28 @@ pub enum AggMessage {
         /// The signers and their signatures.
         cert: MultiSigCert,
     },
+    /// A vote to the collector with the voter's BLS share over
+    /// [`super::bls::vote_message`] (BLS certificates on the wire).
+    BlsVote {
+        /// The sr25519-signed PBFT vote.
+        vote: Signed<Vote>,
+        /// The BLS share.
+        share: AggSignature,
+    },
+    /// A decision certificate (fast-path commit proof or commit
+    /// certificate) as one BLS aggregate over [`super::bls::vote_message`].
+    BlsCertificate {
+        /// Prepare (the fast path's proof) or commit.
+        phase: VotePhase,
+        /// The view.
+        view: u64,
+        /// The sequence number.
+        seq: u64,
+        /// The batch digest.
+        digest: Digest,
+        /// The signers and the aggregate signature.
+        cert: AggregateCert,
+    },
 }
 
 impl WireMessage for AggMessage {
@@ -44,6 +67,14 @@ impl WireMessage for AggMessage {
             AggMessage::Requests(_) => "requests",
             AggMessage::Compressed(_) => "pre-prepare-z",
             AggMessage::CheckpointCert { .. } => "checkpoint-cert",
+            AggMessage::BlsVote { vote, .. } => match vote.body.phase {
+                VotePhase::Prepare => "prepare",
+                VotePhase::Commit => "commit",
+            },
+            AggMessage::BlsCertificate { phase, .. } => match phase {
+                VotePhase::Prepare => "prepare-cert",
+                VotePhase::Commit => "commit-cert",
+            },
         }
     }
 }
@@ -59,6 +90,14 @@ impl ByzantineMessage for AggMessage {
     fn corrupt_signature(&self) -> Option<Self> {
         match self {
             AggMessage::Pbft(m) => m.corrupt_signature().map(AggMessage::Pbft),
+            AggMessage::BlsVote { vote, share } => {
+                let mut vote = vote.clone();
+                vote.signature = corrupt_signature(&vote.signature);
+                Some(AggMessage::BlsVote {
+                    vote,
+                    share: *share,
+                })
+            }
             AggMessage::CheckpointCert { seq, state, cert } => {
                 let mut cert = cert.clone();
                 let s = cert.signatures.first_mut()?;
@@ -79,6 +118,20 @@ impl ByzantineMessage for AggMessage {
             AggMessage::CheckpointCert { seq, state, cert } => Some(AggMessage::CheckpointCert {
                 seq: *seq,
                 state: Digest::of(&state.0),
+                cert: cert.clone(),
+            }),
+            AggMessage::BlsVote { .. } => None,
+            AggMessage::BlsCertificate {
+                phase,
+                view,
+                seq,
+                digest,
+                cert,
+            } => Some(AggMessage::BlsCertificate {
+                phase: *phase,
+                view: *view,
+                seq: *seq,
+                digest: Digest::of(&digest.0),
                 cert: cert.clone(),
             }),
             AggMessage::Requests(w) | AggMessage::Compressed(w) => {

@@ -57,6 +57,7 @@
 //! bytes than PBFT at n = 256 — a projection, BLS on the wire is not
 //! implemented.
 
+pub mod bls;
 pub mod checkpoints;
 mod config;
 mod engine;
@@ -64,6 +65,7 @@ pub mod harness;
 mod message;
 mod policy;
 
+pub use bls::BlsKeys;
 pub use config::LinearConfig;
 pub use engine::{LinearOutput, LinearPbft, LinearStats};
 pub use message::AggMessage;
