@@ -302,6 +302,22 @@ impl Compressed {
     }
 }
 
+impl Compressed {
+    /// Decodes an untrusted update that must have exactly dimension `dim`
+    /// (the model size): [`Compressed::decode`] with `Limits::new(dim)` plus
+    /// an equality check, so applying it to a `dim`-long vector cannot fail.
+    pub fn decode_for(bytes: &[u8], dim: usize) -> Result<Compressed, Error> {
+        let c = Compressed::decode(bytes, &Limits::new(dim))?;
+        if c.dim() != dim {
+            return Err(Error::DimensionMismatch {
+                expected: dim,
+                got: c.dim(),
+            });
+        }
+        Ok(c)
+    }
+}
+
 fn unzstd(mut frame: &[u8], limits: &Limits) -> Result<Vec<u8>, Error> {
     let bound = limits.max_body_bytes();
     let mut out = Vec::new();

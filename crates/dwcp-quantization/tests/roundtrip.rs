@@ -169,6 +169,15 @@ fn decoder_refuses_what_it_must() {
         Compressed::decode(&bytes, &Limits::new(99)),
         Err(dwcp_quantization::Error::DimensionTooLarge { .. })
     ));
+    assert_eq!(Compressed::decode_for(&bytes, 100), Ok(c.clone()));
+    assert!(matches!(
+        Compressed::decode_for(&bytes, 101),
+        Err(dwcp_quantization::Error::DimensionMismatch {
+            expected: 101,
+            got: 100
+        })
+    ));
+    assert!(Compressed::decode_for(&bytes, 99).is_err());
     let mut trailing = bytes.clone();
     trailing.push(0);
     assert!(Compressed::decode(&trailing, &Limits::default()).is_err());
