@@ -25,9 +25,9 @@
 //!    computed without encoding.
 //! 5. **Receive** with [`Compressed::decode_for`]`(bytes, d)` (exactly the
 //!    model's dimension) or [`Compressed::decode`]`(bytes, &Limits::new(d))`
-//!    (at most `d`): they refuse oversized or wrong dimensions, counts beyond the dimension, truncated or
-//!    padded messages and NaN/infinite floats with an [`Error`], never a
-//!    panic. Then [`Compressed::add_scaled_into`] (weighted averaging),
+//!    (at most `d`): they refuse oversized or wrong dimensions, counts
+//!    beyond the dimension, truncated or padded messages and NaN/infinite
+//!    floats with an [`Error`], never a panic. Then [`Compressed::add_scaled_into`] (weighted averaging),
 //!    [`Compressed::add_into`] or [`Compressed::decompress_into`].
 //! 6. **Fuzz** the decoders through [`fuzzing`].
 //!
