@@ -221,3 +221,105 @@ pub fn tcs(data: &Dataset, t: &TcsSetup, seeds: &[u64]) -> Result<Vec<TcsRow>, S
     }
     Ok(rows)
 }
+
+/// One `fl-snap` run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SnapRow {
+    /// `snap(tau=…)` or `terngrad`.
+    pub method: String,
+    /// Seed.
+    pub seed: u64,
+    /// Rounds (SNAP) or iterations (TernGrad) run.
+    pub steps: u64,
+    /// Final accuracy (SNAP: mean over peers).
+    pub final_accuracy: f64,
+    /// Total payload bytes.
+    pub bytes: u64,
+    /// First `(step, bytes)` reaching the target.
+    pub reached: Option<(u64, u64)>,
+}
+
+/// `fl-snap` parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SnapSetup {
+    /// Federation shape (clients = peers/workers, split, model, target).
+    pub setup: Setup,
+    /// Neighbours on each side of the ring.
+    pub ring_k: usize,
+    /// SNAP thresholds to run.
+    pub taus: Vec<f32>,
+    /// SNAP rounds.
+    pub rounds: u64,
+    /// TernGrad iterations, batch and learning rate.
+    pub terngrad: (u64, usize, f32),
+}
+
+/// `fl-snap`: SNAP-style decentralised training vs the TernGrad parameter
+/// server on the same shards and test split per seed.
+pub fn snap(data: &Dataset, t: &SnapSetup, seeds: &[u64]) -> Vec<SnapRow> {
+    use crate::snap::{ring, run_snap, run_terngrad};
+    let mut rows = vec![];
+    for &seed in seeds {
+        let (train, test) = stratified_split(data, t.setup.test_fraction, seed);
+        let parts = dirichlet_partition(
+            data,
+            &train,
+            t.setup.clients,
+            t.setup.alpha,
+            t.setup.min_per_client,
+            seed,
+        );
+        let shards: Vec<Dataset> = parts.iter().map(|p| data.subset(p)).collect();
+        let test = data.subset(&test);
+        let spec = crate::model::ModelSpec {
+            sizes: std::iter::once(data.dim)
+                .chain(t.setup.hidden.iter().copied())
+                .chain([data.classes])
+                .collect(),
+            seed,
+        };
+        let adj = ring(t.setup.clients, t.ring_k);
+        for &tau in &t.taus {
+            let r = run_snap(
+                &spec,
+                &shards,
+                &test,
+                &adj,
+                tau,
+                &crate::model::LocalTraining::default(),
+                t.rounds,
+                t.setup.target,
+                seed,
+            );
+            rows.push(SnapRow {
+                method: format!("snap(tau={tau})"),
+                seed,
+                steps: t.rounds,
+                final_accuracy: r.curve.last().map_or(0.0, |c| c.2),
+                bytes: r.curve.last().map_or(0, |c| c.1),
+                reached: r.reached,
+            });
+        }
+        let (iters, batch, lr) = t.terngrad;
+        let r = run_terngrad(
+            &spec,
+            &shards,
+            &test,
+            batch,
+            lr,
+            iters,
+            10,
+            t.setup.target,
+            seed,
+        );
+        rows.push(SnapRow {
+            method: "terngrad".into(),
+            seed,
+            steps: iters,
+            final_accuracy: r.curve.last().map_or(0.0, |c| c.2),
+            bytes: r.curve.last().map_or(0, |c| c.1),
+            reached: r.reached,
+        });
+    }
+    rows
+}

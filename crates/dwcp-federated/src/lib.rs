@@ -92,5 +92,6 @@ pub mod rand_util;
 pub mod select;
 pub mod server;
 pub mod sim;
+pub mod snap;
 pub mod tcs;
 pub mod wire;

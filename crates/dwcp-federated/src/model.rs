@@ -130,3 +130,17 @@ pub fn accuracy_of(spec: &ModelSpec, params: &[f32], data: &Dataset) -> f64 {
     }
     accuracy(&net, data)
 }
+
+/// The mean loss gradient of `net` on the rows `idx` of `data`, flat (in
+/// [`Mlp::params_flat`] order); zeros if the data does not fit the network.
+pub fn gradient(net: &Mlp, data: &Dataset, idx: &[usize]) -> Vec<f32> {
+    if idx.is_empty() || data.dim != net.input_dim() || data.classes > net.output_dim() {
+        return vec![0.0; net.num_params()];
+    }
+    let (x, y) = batch(data, idx);
+    let cache = net.forward_cached(&x);
+    match softmax_cross_entropy(cache.output(), &y) {
+        Ok((_, d_out)) => net.backward(&cache, &d_out).0.to_flat(),
+        Err(_) => vec![0.0; net.num_params()],
+    }
+}

@@ -1,0 +1,49 @@
+//! SNAP-style mixing weights and short SNAP / TernGrad runs.
+
+use dwcp_federated::data::{digits, dirichlet_partition, stratified_split};
+use dwcp_federated::model::{LocalTraining, ModelSpec};
+use dwcp_federated::snap::{metropolis, ring, run_snap, run_terngrad};
+
+#[test]
+fn metropolis_weights_are_doubly_stochastic_on_the_graph() {
+    for (n, k) in [(10, 2), (7, 1), (5, 3)] {
+        let adj = ring(n, k);
+        let w = metropolis(&adj);
+        let mut cols = vec![0f64; n];
+        for (i, row) in w.iter().enumerate() {
+            assert!((row.iter().map(|x| x.1).sum::<f64>() - 1.0).abs() < 1e-12);
+            for &(j, wij) in row {
+                assert!(wij > 0.0);
+                assert!(j == i || adj[i].contains(&j), "weight off the graph");
+                let wji = w[j].iter().find(|x| x.0 == i).map(|x| x.1);
+                assert_eq!(wji, Some(wij), "symmetric");
+                cols[j] += wij;
+            }
+        }
+        assert!(cols.iter().all(|c| (c - 1.0).abs() < 1e-12));
+    }
+    assert!(ring(10, 2).iter().all(|a| a.len() == 4));
+}
+
+#[test]
+fn snap_and_terngrad_learn_and_snap_sends_less_with_a_higher_threshold() {
+    let d = digits();
+    let (tr, te) = stratified_split(&d, 0.2, 1);
+    let parts = dirichlet_partition(&d, &tr, 6, 0.5, 20, 1);
+    let shards: Vec<_> = parts.iter().map(|p| d.subset(p)).collect();
+    let test = d.subset(&te);
+    let spec = ModelSpec {
+        sizes: vec![64, 16, 10],
+        seed: 1,
+    };
+    let adj = ring(6, 1);
+    let local = LocalTraining::default();
+    let lo = run_snap(&spec, &shards, &test, &adj, 0.001, &local, 10, 0.99, 1);
+    let hi = run_snap(&spec, &shards, &test, &adj, 0.05, &local, 10, 0.99, 1);
+    let last = |r: &dwcp_federated::snap::SnapRun| *r.curve.last().unwrap();
+    assert!(last(&lo).2 > 0.5, "{:?}", last(&lo));
+    assert!(last(&hi).1 < last(&lo).1);
+    let tg = run_terngrad(&spec, &shards, &test, 32, 0.1, 200, 50, 0.99, 1);
+    assert_eq!(tg.curve.len(), 4);
+    assert!(last(&tg).2 > 0.5, "{:?}", last(&tg));
+}
