@@ -96,6 +96,11 @@ pub const ALL: &[Experiment] = &[
         run: fl::run_tcs,
     },
     Experiment {
+        name: "fl-snap",
+        about: "SNAP-style decentralised training (Metropolis mixing, significant-change sends) vs TernGrad parameter server: bytes to 95%",
+        run: fl::run_snap,
+    },
+    Experiment {
         name: "maddpg-spread",
         about: "MADDPG learning curve on the simple_spread port against random play",
         run: maddpg::run_spread,
