@@ -3,8 +3,10 @@
 //! Round engines for federated training (a server, clients, and clients
 //! acting as device-to-device relays), FedAvg and Byzantine-robust
 //! aggregation, compression in both directions with error feedback, a
-//! TCS-FEEL-style topology-aware client selector, the vendored sklearn digits
-//! data and the pre-registered benchmarks behind the lab's `fl-*` reports.
+//! TCS-FEEL-style topology-aware client selector, a SNAP-style decentralised
+//! mode with its TernGrad baseline ([`snap`], synchronous simulations), the
+//! vendored sklearn digits data and the pre-registered benchmarks behind the
+//! lab's `fl-*` reports.
 //!
 //! ## How to drive these machines
 //!
