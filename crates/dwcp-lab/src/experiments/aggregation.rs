@@ -425,7 +425,7 @@ pub fn run(ctx: &Ctx) -> ExperimentResult {
         "%",
         format!("PBFT {:.0} vs projected {:.0} bytes/decision", last.pbft_bytes, last.projected),
     ));
-    if let Some(p) = pts.iter().filter(|p| p.bls_bytes.is_some()).next_back() {
+    if let Some(p) = pts.iter().rfind(|p| p.bls_bytes.is_some()) {
         let b = p.bls_bytes.unwrap_or(f64::NAN);
         claims.push(Claim::new(
             &format!(
