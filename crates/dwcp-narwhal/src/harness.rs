@@ -159,9 +159,19 @@ pub fn throughput_config(n: usize) -> NarwhalConfig {
     cfg
 }
 
+/// Fits batching to an uplink of `uplink` bytes/s: batch broadcasts use at
+/// most 90% of it, and one batch broadcast (to `n - 1` peers) occupies the
+/// uplink for about 40 ms at most, so a header, vote or certificate never
+/// queues long behind one.
+pub fn pace_batches(cfg: &mut NarwhalConfig, uplink: u64) {
+    cfg.batch_uplink_budget = Some(uplink / 10 * 9);
+    let per_peer = uplink / 25 / (cfg.n.max(2) as u64 - 1);
+    cfg.batch_size = (per_peer as usize).clamp(2_000, 500_000);
+}
+
 /// The lab's throughput run for orderer `make`: builds the cluster from
-/// `tc` (network, uplinks, crashes), paces batch broadcasts at 90% of the
-/// uplink, offers the load and measures it.
+/// `tc` (network, uplinks, crashes), fits batching to the uplink
+/// ([`pace_batches`]), offers the load and measures it.
 pub fn throughput<O: Orderer + 'static>(
     tc: &ThroughputConfig,
     cfg: NarwhalConfig,
@@ -169,7 +179,7 @@ pub fn throughput<O: Orderer + 'static>(
 ) -> LoadReport {
     let mut cfg = cfg;
     if let Some(up) = tc.uplink_bytes_per_s.or(tc.network.uplink) {
-        cfg.batch_uplink_budget = Some(up / 10 * 9);
+        pace_batches(&mut cfg, up);
     }
     let keys = CryptoMode::choose(tc.real_crypto).keys(tc.n, tc.seed);
     let mut sim = cluster(cfg, tc.sim_config(), keys, make);
