@@ -268,6 +268,10 @@ impl<P: Policy> Pbft<P> {
                     if let Some((_, batch)) = plan.entries.get(&pp.body.seq) {
                         own_pps_insert(&mut self.log, pp.clone(), batch.clone(), low, now);
                         self.next_seq = self.next_seq.max(pp.body.seq.saturating_add(1));
+                        // The new-view's pre-prepares are our votes in this
+                        // view (fast path): report them even if the crash
+                        // came before their own records.
+                        self.note_own_vote(pp.body.seq, None);
                     }
                 }
                 self.vc.new_view = Some(nv);
