@@ -34,7 +34,9 @@
 //!    other: feed, drain, persist before sending); [`linear::harness`]
 //!    builds simulated clusters and Byzantine collectors. SBFT's fast path
 //!    (three hops, `3(n − 1)` messages when all prepares arrive in time) is
-//!    on by default ([`linear::LinearConfig::fast_path`]). Read the module
+//!    on by default ([`linear::LinearConfig::fast_path`]); BLS aggregate
+//!    decision certificates on the wire with
+//!    [`linear::LinearPbft::with_bls`]. Read the module
 //!    docs of [`linear`] for the protocol, its costs and its limits.
 //! 6. **Fuzz** the decoders through [`fuzzing`].
 //!
