@@ -59,8 +59,13 @@
 //!   when their batches are here; a batch is delivered once.
 //! - **Garbage collection.** Everything below `last committed leader round
 //!   - gc_depth` is dropped: DAG rounds, headers, votes, parked
-//!   certificates, batches. The DAG holds at most about
+//!   certificates; certificates and batches are archived for
+//!   `sync_retention` more rounds to answer lagging peers' fetches. The DAG holds at most about
 //!   `n · (gc_depth + rounds since the last commit + 1)` certificates.
+//! - **Batch pacing.** At most `max_unproposed_batches` sealed batches wait
+//!   for a header, and `batch_uplink_budget` paces broadcasts below the
+//!   uplink, so consensus messages do not queue behind batch data
+//!   ([`harness::pace_batches`] fits both to an uplink in simulations).
 //! - **Bounded memory under spam.** One header and one certificate per
 //!   (author, round); nothing more than `max_rounds_ahead` rounds ahead;
 //!   batch size and count per author capped; unsolicited batches accepted
@@ -72,8 +77,14 @@
 //!
 //! ## Limits
 //!
-//! - A node that was down for more than `gc_depth` rounds cannot fetch the
-//!   collected history; it needs state sync, which this crate does not do.
+//! - Collected certificates and batches stay fetchable for `sync_retention`
+//!   more rounds (the archive, [`Dag::fetch`]); a node that fell further
+//!   behind than `gc_depth + sync_retention` rounds cannot fetch the history
+//!   it misses and needs state sync, which this crate does not do.
+//! - Own certificates that no later leader ordered within four rounds of a
+//!   commit are treated as orphans and their batches proposed again;
+//!   delivery skips a batch already delivered within the GC window, so a
+//!   transaction is delivered once unless the copies are further apart.
 //! - Batch payloads persisted with `persist_batches` make storage grow with
 //!   the load; with it off, a restarted node fetches batches again, which
 //!   works while peers still hold them (within the GC window).
