@@ -1,6 +1,6 @@
 //! A saturating-load run on the five-region WAN with 40 Mbit/s uplinks (the
 //! lab's `dag-throughput` setting):
-//! `cargo run --release -p dwcp-paxos --example throughput -- 10 0`
+//! `cargo run --release -p dwcp-paxos --example paxos_throughput -- 10 0`
 //! (arguments: n, crashed nodes, offered tx/s, measured seconds, 1 for real
 //! signatures or 0 for the insecure mock).
 

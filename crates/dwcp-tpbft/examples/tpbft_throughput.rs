@@ -1,5 +1,5 @@
 //! Prints T-PBFT vs PBFT figures:
-//! `cargo run -p dwcp-tpbft --release --example throughput -- [n] [epochs] [missed_deadline] [decay]`.
+//! `cargo run -p dwcp-tpbft --release --example tpbft_throughput -- [n] [epochs] [missed_deadline] [decay]`.
 
 use dwcp_tpbft::epochs::{self, Protocol, RunConfig, Scenario};
 
