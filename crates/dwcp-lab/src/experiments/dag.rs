@@ -54,7 +54,7 @@ fn config(n: usize, crashed: usize, seed: u64, quick: bool) -> ThroughputConfig 
             start: Time::ZERO,
             warmup: Duration::from_secs(2),
             duration: Duration::from_secs(secs),
-            drain: Duration::from_secs(4),
+            drain: Duration::from_secs(10),
             clients: vec![],
         },
         real_crypto: n <= REAL_CRYPTO_UP_TO,
@@ -193,7 +193,7 @@ pub fn run(ctx: &Ctx) -> ExperimentResult {
         params: json!({
             "sizes": sizes, "tx_bytes": TX, "offered_tx_per_s": RATE,
             "uplink_bytes_per_s": UPLINK, "crashed": "0 and f = (n-1)/3 (the highest ids, down from t = 0)",
-            "warmup_s": 2, "window_s": if ctx.quick { 3 } else { 6 }, "drain_s": 4,
+            "warmup_s": 2, "window_s": if ctx.quick { 3 } else { 6 }, "drain_s": 10,
             "real_crypto_up_to_n": REAL_CRYPTO_UP_TO,
         }),
         rows,
