@@ -1,5 +1,5 @@
 //! A saturating-load run on the five-region WAN with 40 Mbit/s uplinks:
-//! `cargo run --release -p dwcp-bullshark --features insecure-mock-crypto --example throughput -- 10 0`
+//! `cargo run --release -p dwcp-tusk --features insecure-mock-crypto --example tusk_throughput -- 10 0`
 //! (arguments: n, crashed nodes, offered tx/s, measured seconds, 1 for real
 //! signatures or 0 for the insecure mock).
 
@@ -38,7 +38,7 @@ fn main() {
         real_crypto: real,
     };
     let t = std::time::Instant::now();
-    let r = dwcp_bullshark::throughput(&cfg);
+    let r = dwcp_tusk::throughput(&cfg);
     println!(
         "n={n} crashed={crashed}: {:.0} tx/s, p50 {:.0} ms, p99 {:.0} ms, committed {} of {} ({:.1?} wall)",
         r.tx_per_s,
