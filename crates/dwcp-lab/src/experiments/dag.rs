@@ -16,6 +16,9 @@ const TX: usize = 512;
 /// Offered load in total (tx/s): above what any of the four can commit
 /// through 40 Mbit/s uplinks, so all of them run saturated.
 const RATE: f64 = 12_000.0;
+/// The light load for protocol latency without queueing: a quarter of the
+/// saturating one.
+const LIGHT_RATE: f64 = 3_000.0;
 /// Real signatures up to this size, the insecure mock above (simulated
 /// time does not depend on it: the simulator does not model CPU).
 const REAL_CRYPTO_UP_TO: usize = 20;
@@ -40,7 +43,7 @@ fn network() -> NetworkConfig {
     }
 }
 
-fn config(n: usize, crashed: usize, seed: u64, quick: bool) -> ThroughputConfig {
+fn config(n: usize, crashed: usize, seed: u64, quick: bool, rate: f64) -> ThroughputConfig {
     let secs = if quick { 3 } else { 6 };
     ThroughputConfig {
         n,
@@ -50,7 +53,7 @@ fn config(n: usize, crashed: usize, seed: u64, quick: bool) -> ThroughputConfig 
         uplink_bytes_per_s: Some(UPLINK),
         load: LoadSpec {
             tx_size: TX,
-            rate: RATE,
+            rate,
             start: Time::ZERO,
             warmup: Duration::from_secs(2),
             duration: Duration::from_secs(secs),
@@ -76,7 +79,7 @@ pub fn run(ctx: &Ctx) -> ExperimentResult {
         let f = (n - 1) / 3;
         for crashed in [0, f] {
             for (protocol, run) in PROTOCOLS {
-                let report = run(&config(n, crashed, ctx.seed, ctx.quick));
+                let report = run(&config(n, crashed, ctx.seed, ctx.quick, RATE));
                 runs.push(Run {
                     protocol,
                     n,
@@ -86,11 +89,26 @@ pub fn run(ctx: &Ctx) -> ExperimentResult {
             }
         }
     }
+    // Protocol latency without queueing: Bullshark and Tusk at a light load.
+    let mut light = vec![];
+    for &n in sizes {
+        for (protocol, run) in &PROTOCOLS[..2] {
+            let report = run(&config(n, 0, ctx.seed, ctx.quick, LIGHT_RATE));
+            light.push(Run {
+                protocol,
+                n,
+                crashed: 0,
+                report,
+            });
+        }
+    }
     let rows = runs
         .iter()
-        .map(|r| {
+        .map(|r| (r, RATE))
+        .chain(light.iter().map(|r| (r, LIGHT_RATE)))
+        .map(|(r, rate)| {
             json!({
-                "protocol": r.protocol, "n": r.n, "crashed": r.crashed,
+                "protocol": r.protocol, "n": r.n, "crashed": r.crashed, "offered_tx_per_s": rate,
                 "tx_per_s": r.report.tx_per_s, "latency_p50_ms": r.report.latency_p50_ms,
                 "latency_p99_ms": r.report.latency_p99_ms, "latency_mean_ms": r.report.latency_mean_ms,
                 "offered": r.report.offered, "committed": r.report.committed,
@@ -146,6 +164,18 @@ pub fn run(ctx: &Ctx) -> ExperimentResult {
     let (p_min, p_at) = worst(&vs_paxos, false);
     let (h_min, h_at) = worst(&vs_hotstuff, false);
     let (t_max, t_at) = worst(&vs_tusk, true);
+    let vs_tusk_light: Vec<(f64, String)> = sizes
+        .iter()
+        .filter_map(|&n| {
+            let get = |p: &str| light.iter().find(|r| r.protocol == p && r.n == n);
+            let (b, t) = (get("Bullshark")?, get("Tusk")?);
+            Some((
+                b.report.latency_p50_ms / t.report.latency_p50_ms,
+                format!("n={n}"),
+            ))
+        })
+        .collect();
+    let (l_max, l_at) = worst(&vs_tusk_light, true);
     let claims = vec![
         Claim::new(
             "Bullshark / Multi-Paxos throughput, worst n and crash setting",
@@ -171,6 +201,17 @@ pub fn run(ctx: &Ctx) -> ExperimentResult {
             "x",
             format!("worst at {t_at}; all: {}", listing(&vs_tusk)),
         ),
+        Claim::new(
+            "Bullshark / Tusk median commit latency at a light load (no queueing), worst n",
+            l_max,
+            Op::Le,
+            0.67,
+            "x",
+            format!(
+                "{LIGHT_RATE} tx/s offered, no crashes; worst at {l_at}; all: {}",
+                listing(&vs_tusk_light)
+            ),
+        ),
     ];
     let series = |metric: fn(&LoadReport) -> f64| {
         PROTOCOLS
@@ -194,7 +235,7 @@ pub fn run(ctx: &Ctx) -> ExperimentResult {
             "sizes": sizes, "tx_bytes": TX, "offered_tx_per_s": RATE,
             "uplink_bytes_per_s": UPLINK, "crashed": "0 and f = (n-1)/3 (the highest ids, down from t = 0)",
             "warmup_s": 2, "window_s": if ctx.quick { 3 } else { 6 }, "drain_s": 10,
-            "real_crypto_up_to_n": REAL_CRYPTO_UP_TO,
+            "real_crypto_up_to_n": REAL_CRYPTO_UP_TO, "light_tx_per_s": LIGHT_RATE,
         }),
         rows,
         claims,
