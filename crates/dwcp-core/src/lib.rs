@@ -43,6 +43,8 @@
 //! - [`codec`]: the serde + bincode 2.0.1 wire codec with an explicit size
 //!   limit, and [`Digest`] (SHA-256).
 //! - [`rng`]: the seeded ChaCha20 RNG every engine takes.
+//! - [`tx`]: opaque client transactions with shared (reference-counted)
+//!   payloads and batches, for engines that order bytes they do not read.
 //!
 //! ## Dependencies
 //! - `bincode` 2.0.1 (pinned; 3.0.0 is an empty release) with `serde`: a
@@ -58,6 +60,7 @@ mod id;
 pub mod quorum;
 pub mod rng;
 mod time;
+pub mod tx;
 
 pub use codec::{CodecError, Digest, WireMessage};
 pub use engine::{Engine, Evidence, Fault, Output, OutputOf, Target};

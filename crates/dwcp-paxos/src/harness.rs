@@ -18,8 +18,8 @@ use crate::config::PaxosConfig;
 use crate::message::{Decision, Tx};
 use crate::replica::Paxos;
 use dwcp_core::{Duration, NodeId, Time, rng};
-use dwcp_sim::workload::{LoadReport, ThroughputConfig, run_load};
-use dwcp_sim::{NetworkConfig, SimConfig, Simulation, Violation, ViolationKind};
+use dwcp_sim::workload::{self, LoadReport, ThroughputConfig, TxIds, run_load};
+use dwcp_sim::{NetworkConfig, SimConfig, Simulation, Violation};
 use std::collections::BTreeSet;
 use std::ops::Range;
 
@@ -54,7 +54,7 @@ pub fn tx(i: u64) -> Tx {
 }
 
 /// Submits transactions `ids` (one every `every` from `start`) to `to`,
-/// round robin.
+/// round robin ([`dwcp_sim::workload::submit_txs`] with [`tx`]).
 pub fn submit_txs(
     sim: &mut Simulation<Paxos>,
     ids: Range<u64>,
@@ -62,21 +62,12 @@ pub fn submit_txs(
     every: Duration,
     to: &[NodeId],
 ) {
-    let mut at = start;
-    for (k, i) in ids.enumerate() {
-        if let Some(node) = to.get(k % to.len().max(1)) {
-            sim.submit(at, *node, tx(i));
-        }
-        at += every;
-    }
+    workload::submit_txs(sim, ids, start, every, to, tx);
 }
 
 /// The distinct transaction ids `node` delivered.
 pub fn committed_ids(sim: &Simulation<Paxos>, node: NodeId) -> BTreeSet<u64> {
-    sim.delivered(node)
-        .iter()
-        .flat_map(|d| d.txs.iter().copied())
-        .collect()
+    workload::committed_ids(sim, node)
 }
 
 /// Runs (checking every 20 ms of simulated time) until every honest running
@@ -86,26 +77,12 @@ pub fn run_until_committed(
     count: u64,
     deadline: Time,
 ) -> Result<(), Violation> {
-    loop {
-        let lagging: Vec<(NodeId, usize)> = sim
-            .honest()
-            .into_iter()
-            .filter(|id| sim.is_up(*id))
-            .map(|id| (id, committed_ids(sim, id).range(..count).count()))
-            .filter(|(_, c)| (*c as u64) < count)
-            .collect();
-        if lagging.is_empty() {
-            return Ok(());
-        }
-        if sim.now() >= deadline {
-            return Err(sim.violation(ViolationKind::Liveness {
-                target: usize::try_from(count).unwrap_or(usize::MAX),
-                deadline,
-                lagging,
-            }));
-        }
-        let next = (sim.now() + Duration::from_millis(20)).min(deadline);
-        sim.run_until(next);
+    workload::run_until_committed(sim, count, deadline)
+}
+
+impl TxIds for Decision {
+    fn tx_ids(&self) -> &[u64] {
+        &self.txs
     }
 }
 

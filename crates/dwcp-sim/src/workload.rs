@@ -31,11 +31,14 @@
 //! backlog is visible rather than hidden.
 
 use crate::config::{FaultEvent, SimConfig};
+use crate::invariants::{Violation, ViolationKind};
 use crate::network::NetworkConfig;
 use crate::sim::Simulation;
 use dwcp_core::rng::{Rng, RngCore};
 use dwcp_core::{Duration, Engine, NodeId, Time};
 use serde::Serialize;
+use std::collections::BTreeSet;
+use std::ops::Range;
 
 /// An open-loop load: `rate` transactions per second in total, from
 /// `start` for `warmup + duration`.
@@ -289,6 +292,79 @@ fn measure<E: Engine + 'static>(
     }
 }
 
+/// A delivered value that names the transactions it commits (by id): what
+/// the small-workload helpers below need to know of an engine's values.
+pub trait TxIds {
+    /// The ids of the transactions this value commits, in order.
+    fn tx_ids(&self) -> &[u64];
+}
+
+/// Submits one request per id in `ids` (built by `make`), one every `every`
+/// from `start`, round robin over `to`.
+pub fn submit_txs<E: Engine + 'static>(
+    sim: &mut Simulation<E>,
+    ids: Range<u64>,
+    start: Time,
+    every: Duration,
+    to: &[NodeId],
+    make: impl Fn(u64) -> E::Request,
+) {
+    let mut at = start;
+    for (k, i) in ids.enumerate() {
+        if let Some(node) = to.get(k % to.len().max(1)) {
+            sim.submit(at, *node, make(i));
+        }
+        at += every;
+    }
+}
+
+/// The distinct transaction ids `node` delivered.
+pub fn committed_ids<E>(sim: &Simulation<E>, node: NodeId) -> BTreeSet<u64>
+where
+    E: Engine + 'static,
+    E::Value: TxIds,
+{
+    sim.delivered(node)
+        .iter()
+        .flat_map(|v| v.tx_ids().iter().copied())
+        .collect()
+}
+
+/// Runs (checking every 20 ms of simulated time) until every honest running
+/// node delivered transactions `0..count`, or `deadline` passes (a liveness
+/// [`Violation`] naming the laggards).
+pub fn run_until_committed<E>(
+    sim: &mut Simulation<E>,
+    count: u64,
+    deadline: Time,
+) -> Result<(), Violation>
+where
+    E: Engine + 'static,
+    E::Value: TxIds,
+{
+    loop {
+        let lagging: Vec<(NodeId, usize)> = sim
+            .honest()
+            .into_iter()
+            .filter(|id| sim.is_up(*id))
+            .map(|id| (id, committed_ids(sim, id).range(..count).count()))
+            .filter(|(_, c)| (*c as u64) < count)
+            .collect();
+        if lagging.is_empty() {
+            return Ok(());
+        }
+        if sim.now() >= deadline {
+            return Err(sim.violation(ViolationKind::Liveness {
+                target: usize::try_from(count).unwrap_or(usize::MAX),
+                deadline,
+                lagging,
+            }));
+        }
+        let next = (sim.now() + Duration::from_millis(20)).min(deadline);
+        sim.run_until(next);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -397,6 +473,36 @@ mod tests {
         assert!((r.latency_p50_ms - 20.0).abs() < 1e-6, "{r:?}");
         assert!((r.latency_p99_ms - 20.0).abs() < 1e-6, "{r:?}");
         assert!((r.latency_mean_ms - 15.0).abs() < 1e-6, "{r:?}");
+    }
+
+    impl TxIds for u64 {
+        fn tx_ids(&self) -> &[u64] {
+            std::slice::from_ref(self)
+        }
+    }
+
+    #[test]
+    fn small_workloads_commit_or_name_the_laggards() {
+        let cfg =
+            SimConfig::new(4, 3).with_network(NetworkConfig::fixed(Duration::from_millis(10)));
+        let mut sim = Simulation::new(cfg, |id| Relay {
+            id,
+            out: VecDeque::new(),
+        });
+        let to = [NodeId(1), NodeId(2)];
+        submit_txs(
+            &mut sim,
+            0..10,
+            Time::ZERO,
+            Duration::from_millis(1),
+            &to,
+            |i| i,
+        );
+        run_until_committed(&mut sim, 10, Time::from_secs(1)).unwrap();
+        assert_eq!(committed_ids(&sim, NodeId(3)), (0..10).collect());
+        // Ids nobody submitted never commit: a liveness violation.
+        let err = run_until_committed(&mut sim, 11, Time::from_secs(2)).unwrap_err();
+        assert!(err.to_string().contains("SEED=3"), "{err}");
     }
 
     #[test]
