@@ -107,6 +107,42 @@ pub struct ThroughputConfig {
 }
 
 impl ThroughputConfig {
+    /// The setting of the lab's `dag-throughput` comparison: the five-region
+    /// latency matrix ([`RegionMatrix::five_regions`], node `i` in region
+    /// `i mod 5`), 5 MB/s (40 Mbit/s) uplinks, 512-byte transactions offered
+    /// at 12,000 tx/s in total round robin to the running nodes, 2 s warm-up,
+    /// 3 s measured window, 10 s drain, real signatures. Adjust the public
+    /// fields for other settings.
+    ///
+    /// [`RegionMatrix::five_regions`]: crate::RegionMatrix::five_regions
+    pub fn five_region_wan(n: usize, crashed: usize, seed: u64) -> ThroughputConfig {
+        const UPLINK: u64 = 5_000_000;
+        ThroughputConfig {
+            n,
+            crashed,
+            seed,
+            network: NetworkConfig {
+                latency: crate::LatencyModel::Regions(crate::RegionMatrix::five_regions()),
+                jitter: Duration::ZERO,
+                loss: 0.0,
+                duplicate: 0.0,
+                uplink: Some(UPLINK),
+                gst: None,
+            },
+            uplink_bytes_per_s: Some(UPLINK),
+            load: LoadSpec {
+                tx_size: 512,
+                rate: 12_000.0,
+                start: Time::ZERO,
+                warmup: Duration::from_secs(2),
+                duration: Duration::from_secs(3),
+                drain: Duration::from_secs(10),
+                clients: vec![],
+            },
+            real_crypto: true,
+        }
+    }
+
     /// The simulator configuration: `n`, `seed` and the network.
     pub fn sim_config(&self) -> SimConfig {
         SimConfig::new(self.n, self.seed).with_network(self.network.clone())

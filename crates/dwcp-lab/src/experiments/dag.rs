@@ -4,17 +4,15 @@
 
 use super::Ctx;
 use crate::report::{Claim, ExperimentResult, Op, Plot};
-use dwcp_core::{Duration, Time};
-use dwcp_sim::workload::{LoadReport, LoadSpec, ThroughputConfig};
-use dwcp_sim::{LatencyModel, NetworkConfig, RegionMatrix};
+use dwcp_core::Duration;
+use dwcp_sim::workload::{LoadReport, ThroughputConfig};
 use serde_json::json;
 
-/// Every node's uplink: 40 Mbit/s.
-const UPLINK: u64 = 5_000_000;
-/// Transaction size (bytes).
-const TX: usize = 512;
-/// Offered load in total (tx/s): above what any of the four can commit
-/// through 40 Mbit/s uplinks, so all of them run saturated.
+/// The offered load of the saturated runs (tx/s in total): above what any
+/// of the four can commit through 40 Mbit/s uplinks, so all of them run
+/// saturated. The rest of the setting is
+/// `ThroughputConfig::five_region_wan` (five regions, 5 MB/s uplinks,
+/// 512-byte transactions, 2 s warm-up, 10 s drain).
 const RATE: f64 = 12_000.0;
 /// The light load for protocol latency without queueing: a quarter of the
 /// saturating one.
@@ -32,36 +30,12 @@ const PROTOCOLS: [(&str, Runner); 4] = [
     ("Multi-Paxos", dwcp_paxos::harness::throughput),
 ];
 
-fn network() -> NetworkConfig {
-    NetworkConfig {
-        latency: LatencyModel::Regions(RegionMatrix::five_regions()),
-        jitter: Duration::ZERO,
-        loss: 0.0,
-        duplicate: 0.0,
-        uplink: Some(UPLINK),
-        gst: None,
-    }
-}
-
 fn config(n: usize, crashed: usize, seed: u64, quick: bool, rate: f64) -> ThroughputConfig {
-    let secs = if quick { 3 } else { 6 };
-    ThroughputConfig {
-        n,
-        crashed,
-        seed,
-        network: network(),
-        uplink_bytes_per_s: Some(UPLINK),
-        load: LoadSpec {
-            tx_size: TX,
-            rate,
-            start: Time::ZERO,
-            warmup: Duration::from_secs(2),
-            duration: Duration::from_secs(secs),
-            drain: Duration::from_secs(10),
-            clients: vec![],
-        },
-        real_crypto: n <= REAL_CRYPTO_UP_TO,
-    }
+    let mut c = ThroughputConfig::five_region_wan(n, crashed, seed);
+    c.load.rate = rate;
+    c.load.duration = Duration::from_secs(if quick { 3 } else { 6 });
+    c.real_crypto = n <= REAL_CRYPTO_UP_TO;
+    c
 }
 
 struct Run {
@@ -226,15 +200,17 @@ pub fn run(ctx: &Ctx) -> ExperimentResult {
             })
             .collect()
     };
-    let net = network();
+    let setting = ThroughputConfig::five_region_wan(sizes[0], 0, ctx.seed);
+    let net = &setting.network;
     ExperimentResult {
         experiment: "dag-throughput".into(),
         quick: ctx.quick,
         seed: ctx.seed,
         params: json!({
-            "sizes": sizes, "tx_bytes": TX, "offered_tx_per_s": RATE,
-            "uplink_bytes_per_s": UPLINK, "crashed": "0 and f = (n-1)/3 (the highest ids, down from t = 0)",
-            "warmup_s": 2, "window_s": if ctx.quick { 3 } else { 6 }, "drain_s": 10,
+            "sizes": sizes, "offered_tx_per_s": RATE,
+            "uplink_bytes_per_s": setting.uplink_bytes_per_s, "tx_bytes": setting.load.tx_size, "crashed": "0 and f = (n-1)/3 (the highest ids, down from t = 0)",
+            "warmup_s": setting.load.warmup.as_secs_f64(), "window_s": if ctx.quick { 3 } else { 6 },
+            "drain_s": setting.load.drain.as_secs_f64(),
             "real_crypto_up_to_n": REAL_CRYPTO_UP_TO, "light_tx_per_s": LIGHT_RATE,
         }),
         rows,
