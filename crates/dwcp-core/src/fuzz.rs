@@ -58,6 +58,21 @@ impl<'a> ByteCursor<'a> {
     }
 }
 
+/// Calls `f(i, bytes)` for `count` seeded random byte strings with lengths
+/// below `max_len`: the smoke test that every crate's fuzz entry points run
+/// as a unit test (the real fuzzing is `cargo fuzz`). Deterministic in
+/// `seed`.
+pub fn random_inputs(seed: u64, count: usize, max_len: u32, mut f: impl FnMut(usize, &[u8])) {
+    use rand_core::RngCore;
+    let mut r = crate::rng::seeded(seed);
+    let mut data = Vec::new();
+    for i in 0..count {
+        data.resize((r.next_u32() % max_len.max(1)) as usize, 0);
+        r.fill_bytes(&mut data);
+        f(i, &data);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -233,19 +233,14 @@ pub fn fuzz_engine(data: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dwcp_core::rng::{self, RngCore};
 
     #[test]
     fn random_inputs_never_panic() {
-        let mut r = rng::seeded(5);
-        for i in 0..1_500 {
-            let len = (r.next_u32() % 200) as usize;
-            let mut data = vec![0u8; len];
-            r.fill_bytes(&mut data);
-            fuzz_decode(&data);
+        dwcp_core::fuzz::random_inputs(5, 1_500, 200, |i, data| {
+            fuzz_decode(data);
             if i % 10 == 0 {
-                fuzz_engine(&data);
+                fuzz_engine(data);
             }
-        }
+        });
     }
 }

@@ -179,19 +179,14 @@ pub fn fuzz_engine(data: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dwcp_core::rng::RngCore;
 
     #[test]
     fn random_inputs_never_panic() {
-        let mut r = rng::seeded(5);
-        for i in 0..3_000 {
-            let len = (r.next_u32() % 300) as usize;
-            let mut data = vec![0u8; len];
-            r.fill_bytes(&mut data);
-            fuzz_decode(&data);
+        dwcp_core::fuzz::random_inputs(5, 3_000, 300, |i, data| {
+            fuzz_decode(data);
             if i % 3 == 0 {
-                fuzz_engine(&data);
+                fuzz_engine(data);
             }
-        }
+        });
     }
 }

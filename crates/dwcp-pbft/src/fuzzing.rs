@@ -206,20 +206,15 @@ pub(crate) fn pp_body(view: u64, seq: u64, batch: &[Request]) -> crate::message:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dwcp_core::rng::RngCore;
 
     #[test]
     fn random_inputs_never_panic() {
-        let mut r = rng::seeded(5);
-        for i in 0..3_000 {
-            let len = (r.next_u32() % 200) as usize;
-            let mut data = vec![0u8; len];
-            r.fill_bytes(&mut data);
-            fuzz_decode(&data);
+        dwcp_core::fuzz::random_inputs(5, 3_000, 200, |i, data| {
+            fuzz_decode(data);
             if i % 6 == 0 {
-                fuzz_engine(&data);
+                fuzz_engine(data);
             }
-        }
+        });
     }
 
     #[test]

@@ -210,19 +210,15 @@ pub fn engine(data: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dwcp_core::rng::RngCore;
 
     #[test]
     fn random_inputs_never_panic() {
-        let mut rng = rng::seeded(77);
-        for i in 0..3_000 {
-            let mut data = vec![0u8; (rng.next_u32() % 160) as usize];
-            rng.fill_bytes(&mut data);
-            decode(&data);
+        dwcp_core::fuzz::random_inputs(77, 3_000, 160, |i, data| {
+            decode(data);
             if i % 3 == 0 {
-                engine(&data);
+                engine(data);
             }
-        }
+        });
     }
 
     #[test]
