@@ -91,8 +91,6 @@ pub struct Probft {
     pub(crate) moved: bool,
     out: VecDeque<ProbftOutput>,
     pub(crate) stats: Stats,
-    #[allow(dead_code)]
-    rng: Rng,
 }
 
 impl Probft {
@@ -105,7 +103,7 @@ impl Probft {
         id: NodeId,
         key: SecretKey,
         publics: Vec<PublicKey>,
-        rng: Rng,
+        _rng: Rng,
     ) -> Result<Probft, ConfigError> {
         cfg.validate()?;
         if publics.len() != cfg.n {
@@ -146,7 +144,6 @@ impl Probft {
             out: VecDeque::new(),
             stats: Stats::default(),
             cfg,
-            rng,
         })
     }
 
