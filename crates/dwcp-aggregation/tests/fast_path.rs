@@ -4,17 +4,19 @@
 //! Safety by dwcp-sim's checkers; real sr25519 at n = 4 and 7, the insecure
 //! mock in the seed sweep.
 
-use dwcp_aggregation::linear::harness::{self, ForgeCertificates, WithholdCertificates};
+use dwcp_aggregation::linear::harness::{ForgeCertificates, WithholdCertificates};
 use dwcp_aggregation::linear::{AggMessage, LinearConfig, LinearPbft};
 use dwcp_core::{Duration, Fault, NodeId, Output, Time};
-use dwcp_crypto::Keyring;
-use dwcp_pbft::harness::{CryptoMode, check, request};
+use dwcp_pbft::harness::request;
 use dwcp_pbft::{Message, PbftConfig, VotePhase};
 use dwcp_sim::adversary::{InvalidSignature, Silent};
 use dwcp_sim::{
-    Adversary, AdversaryCtx, FaultEvent, NetworkConfig, OutputOf, Partition, SimConfig, Simulation,
+    Adversary, AdversaryCtx, FaultEvent, NetworkConfig, OutputOf, Partition, Simulation,
 };
 use proptest::prelude::*;
+
+mod common;
+use common::{live, load, sim};
 
 const MS: fn(u64) -> Duration = Duration::from_millis;
 
@@ -24,46 +26,6 @@ fn cfg(n: usize) -> LinearConfig {
     c.pbft.window = 16;
     c.pbft.max_batch = 1;
     c
-}
-
-fn sim(c: LinearConfig, seed: u64, net: NetworkConfig, real: bool) -> Simulation<LinearPbft> {
-    let n = c.pbft.n;
-    let crypto = if real {
-        CryptoMode::Sr25519
-    } else {
-        CryptoMode::Keys(Keyring::insecure_mock(n, seed))
-    };
-    harness::cluster(c, SimConfig::new(n, seed).with_network(net), crypto)
-}
-
-fn load(s: &mut Simulation<LinearPbft>, to: &[NodeId], count: u64, every: Duration) {
-    let mut at = Time::ZERO;
-    for i in 0..count {
-        s.submit(at, to[i as usize % to.len()], request(i));
-        at += every;
-    }
-}
-
-/// Safety, and no honest replica accused another.
-fn safe(s: &Simulation<LinearPbft>) {
-    check(s).unwrap_or_else(|v| panic!("SEED={}: {v}", s.config().seed));
-    for (_, reporter, ev) in s.evidence() {
-        if s.is_honest(*reporter) {
-            assert!(
-                !s.is_honest(ev.culprit),
-                "SEED={} honest {reporter} accused honest {}: {ev:?}",
-                s.config().seed,
-                ev.culprit
-            );
-        }
-    }
-}
-
-fn live(s: &mut Simulation<LinearPbft>, count: u64, deadline: Time) {
-    let seed = s.config().seed;
-    s.run_until_delivered(count as usize, deadline)
-        .unwrap_or_else(|v| panic!("SEED={seed}: {v}"));
-    safe(s);
 }
 
 /// (fast decisions, fallbacks) summed over honest replicas.

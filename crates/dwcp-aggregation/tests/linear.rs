@@ -3,13 +3,14 @@
 //! replica by a deadline after the faults end". Real sr25519 signatures at
 //! n = 4, 7, 10; the insecure mock at n = 31 and 64.
 
-use dwcp_aggregation::linear::harness::{self, ForgeCertificates, WithholdCertificates};
+use dwcp_aggregation::linear::harness::{ForgeCertificates, WithholdCertificates};
 use dwcp_aggregation::linear::{LinearConfig, LinearPbft, Voting};
 use dwcp_core::{Duration, Fault, NodeId, Time};
-use dwcp_crypto::Keyring;
-use dwcp_pbft::harness::{CryptoMode, check, request};
 use dwcp_sim::adversary::{InvalidSignature, Silent};
-use dwcp_sim::{FaultEvent, NetworkConfig, Partition, SimConfig, Simulation};
+use dwcp_sim::{FaultEvent, NetworkConfig, Partition, Simulation};
+
+mod common;
+use common::{live, load, safe, sim};
 
 const MS: fn(u64) -> Duration = Duration::from_millis;
 
@@ -18,46 +19,6 @@ fn cfg(n: usize) -> LinearConfig {
     c.pbft.checkpoint_interval = 4;
     c.pbft.window = 16;
     c
-}
-
-fn sim(c: LinearConfig, seed: u64, net: NetworkConfig, real: bool) -> Simulation<LinearPbft> {
-    let n = c.pbft.n;
-    let crypto = if real {
-        CryptoMode::Sr25519
-    } else {
-        CryptoMode::Keys(Keyring::insecure_mock(n, seed))
-    };
-    harness::cluster(c, SimConfig::new(n, seed).with_network(net), crypto)
-}
-
-/// `count` requests to the given replicas, round robin, one every `every`.
-fn load(s: &mut Simulation<LinearPbft>, to: &[NodeId], count: u64, every: Duration) {
-    let mut at = Time::ZERO;
-    for i in 0..count {
-        s.submit(at, to[i as usize % to.len()], request(i));
-        at += every;
-    }
-}
-
-/// Safety, and no honest replica accused another.
-fn safe(s: &Simulation<LinearPbft>) {
-    check(s).unwrap_or_else(|v| panic!("{v}"));
-    for (_, reporter, ev) in s.evidence() {
-        if s.is_honest(*reporter) {
-            assert!(
-                !s.is_honest(ev.culprit),
-                "SEED={} honest {reporter} accused honest {}: {ev:?}",
-                s.config().seed,
-                ev.culprit
-            );
-        }
-    }
-}
-
-fn live(s: &mut Simulation<LinearPbft>, count: u64, deadline: Time) {
-    s.run_until_delivered(count as usize, deadline)
-        .unwrap_or_else(|v| panic!("{v}"));
-    safe(s);
 }
 
 fn honest_accusations(s: &Simulation<LinearPbft>, culprit: NodeId) -> usize {
