@@ -4,7 +4,7 @@
 use crate::aggregate::Rule;
 use crate::client::Client;
 use crate::compress::Compression;
-use crate::config::FlConfig;
+use crate::config::{FlConfig, Privacy};
 use crate::data::{Dataset, dirichlet_partition, stratified_split};
 use crate::model::accuracy_of;
 use crate::rand_util::shuffle;
@@ -123,6 +123,28 @@ pub fn build(
     relays: bool,
     seed: u64,
 ) -> Result<(Federation, Dataset), String> {
+    build_with(
+        data,
+        setup,
+        method,
+        selector,
+        relays,
+        Privacy::default(),
+        seed,
+    )
+}
+
+/// [`build`] with privacy features; with secure aggregation every engine
+/// gets a signing identity seeded from `seed`.
+pub fn build_with(
+    data: &Dataset,
+    setup: &Setup,
+    method: &Method,
+    selector: Option<Box<dyn Selector>>,
+    relays: bool,
+    privacy: Privacy,
+    seed: u64,
+) -> Result<(Federation, Dataset), String> {
     let (train, test) = stratified_split(data, setup.test_fraction, seed);
     let parts = dirichlet_partition(
         data,
@@ -143,6 +165,7 @@ pub fn build(
     cfg.downlink = method.downlink;
     cfg.rule = method.rule;
     cfg.relays = relays;
+    cfg.privacy = privacy;
     let mut server = match selector {
         Some(s) => Server::with_selector(cfg.clone(), s, seed),
         None => Server::new(cfg.clone(), seed),
@@ -162,6 +185,9 @@ pub fn build(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| e.to_string())?;
     let mut fed = Federation::new(server, clients, seed);
+    if privacy.secure_aggregation {
+        fed.install_secagg_keys(seed ^ 0x5ec);
+    }
     if let Some((f, attack)) = method.attack {
         for k in setup.clients.saturating_sub(f)..setup.clients {
             fed.byzantine.insert(NodeId(k as u32 + 1), attack);

@@ -8,10 +8,13 @@ use crate::config::{ConfigError, FlConfig};
 use crate::data::Dataset;
 use crate::message::{FlMessage, RoundStart, Update};
 use crate::model::train_local;
+use crate::secure::{self, ClientKeys, ClientSession, RoundIds};
 use crate::wire::{WireError, decode};
 use dwcp_core::rng::{self, Rng};
 use dwcp_core::{Engine, Evidence, Fault, NodeId, Output, OutputOf, Target, Time};
+use dwcp_crypto::{PublicKey, SecretKey};
 use dwcp_nn::Mlp;
+use dwcp_privacy::ClientInput;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 #[derive(Clone, Debug)]
@@ -43,6 +46,13 @@ pub struct Client {
     up: FeedbackCompressor,
     net: Mlp,
     rng: Rng,
+    seed: u64,
+    /// Long-term signing key and everyone's public keys (secure aggregation).
+    identity: Option<(SecretKey, Vec<PublicKey>)>,
+    /// The current round's secure-aggregation session.
+    session: Option<ClientSession>,
+    /// The current round's participants in session order (secure aggregation).
+    secagg_ids: Vec<NodeId>,
     out: VecDeque<OutputOf<Client>>,
 }
 
@@ -57,7 +67,11 @@ impl Client {
         let model = net.params_flat();
         Ok(Client {
             id,
-            up: FeedbackCompressor::new(cfg.uplink, cfg.mask_seed, cfg.error_feedback),
+            up: FeedbackCompressor::new(
+                secure::uplink_mode(&cfg),
+                cfg.mask_seed,
+                cfg.error_feedback,
+            ),
             dim: model.len(),
             model,
             version: 0,
@@ -66,6 +80,10 @@ impl Client {
             relaying: None,
             net,
             rng: rng::derive(seed, u64::from(id.0)),
+            seed,
+            identity: None,
+            session: None,
+            secagg_ids: vec![],
             out: VecDeque::new(),
             data,
             cfg,
@@ -75,6 +93,12 @@ impl Client {
     /// The client's copy of the global model.
     pub fn model(&self) -> &[f32] {
         &self.model
+    }
+
+    /// Gives the client its long-term signing key and every client's public
+    /// key (by position in `cfg.clients`), needed for secure aggregation.
+    pub fn set_secagg_identity(&mut self, secret: SecretKey, publics: Vec<PublicKey>) {
+        self.identity = Some((secret, publics));
     }
 
     /// Its local data.
@@ -170,6 +194,8 @@ impl Client {
         };
         self.last_round = rs.round;
         self.relaying = None;
+        self.session = None;
+        self.secagg_ids = rs.secagg.iter().map(|&c| NodeId(c)).collect();
         // Forward to our children first (they may train in parallel).
         let children: Vec<NodeId> = if self.cfg.relays {
             rs.relays
@@ -201,7 +227,9 @@ impl Client {
     fn train_and_send(&mut self, now: Time, round: u64, parent: NodeId, children: Vec<NodeId>) {
         let delta = self.train();
         let weight = self.data.len().max(1) as u64;
-        if children.is_empty() {
+        if self.cfg.privacy.secure_aggregation {
+            self.join_session(now, round, delta, weight);
+        } else if children.is_empty() {
             self.upload(round, parent, weight, 1, &delta);
         } else {
             self.relaying = Some(Relaying {
@@ -212,6 +240,52 @@ impl Client {
                 got: BTreeMap::new(),
                 own: (weight, delta),
             });
+        }
+    }
+
+    /// Secure aggregation: clip and noise (DP), compress to the shared
+    /// mask (with error feedback), and submit the values to the round's
+    /// session instead of uploading them.
+    fn join_session(&mut self, now: Time, round: u64, mut delta: Vec<f32>, weight: u64) {
+        let ids = RoundIds {
+            server: self.cfg.server,
+            participants: std::mem::take(&mut self.secagg_ids),
+        };
+        let Some((secret, publics)) = self.identity.as_ref() else {
+            self.evidence(self.id, "secure aggregation without a signing key");
+            return;
+        };
+        let threshold = dwcp_privacy::secagg::recommended_threshold(ids.participants.len());
+        secure::client_dp(&self.cfg, threshold, &mut delta, &mut self.rng);
+        let (_, sent) = self.up.compress(&delta, round);
+        let values = match secure::shared_indices(&self.cfg, round, self.dim) {
+            Some(idx) => idx
+                .iter()
+                .map(|&i| sent.get(i as usize).copied().unwrap_or(0.0))
+                .collect(),
+            None => sent,
+        };
+        let input = ClientInput {
+            values,
+            weight: weight.clamp(1, secure::max_weight(&self.cfg)),
+        };
+        let keys = ClientKeys { secret, publics };
+        match ClientSession::start(
+            &self.cfg,
+            round,
+            ids,
+            self.id,
+            keys,
+            self.seed,
+            input,
+            now,
+            &mut self.out,
+        ) {
+            Ok(s) => self.session = Some(s),
+            Err(_) => self.evidence(
+                self.cfg.server,
+                "round start with a secure-aggregation session we cannot join",
+            ),
         }
     }
 
@@ -321,6 +395,23 @@ impl Engine for Client {
                 }
             }
             FlMessage::Resync { .. } => self.evidence(from, "resync request sent to a client"),
+            FlMessage::SecAgg(env) => {
+                if from != self.cfg.server {
+                    self.evidence(
+                        from,
+                        "secure-aggregation message from a node other than the server",
+                    );
+                    return;
+                }
+                match self.session.as_mut() {
+                    Some(s) if s.round == env.round => {
+                        s.handle(now, env.msg, &mut self.out);
+                    }
+                    // A late message of an earlier round's session.
+                    _ if env.round < self.last_round => {}
+                    _ => self.evidence(from, "secure-aggregation message outside our session"),
+                }
+            }
         }
     }
 

@@ -7,13 +7,65 @@ use dwcp_core::{Duration, NodeId};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Privacy features requested for the federation. Secure aggregation and
-/// differential privacy are provided by a separate crate; this crate checks
-/// that the rest of the configuration is compatible with them.
+/// Privacy features of the federation: Bonawitz-style secure aggregation
+/// and DP-FedAvg, both carried out by `dwcp-privacy` inside these engines
+/// (see [`crate::secure`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Privacy {
     /// Bonawitz-style secure aggregation: the server sees only the sum.
     pub secure_aggregation: bool,
+    /// The fixed-point code of the masked values.
+    pub secagg: SecAggParams,
+    /// User-level differential privacy (clipping, Gaussian noise, Rényi
+    /// accounting); `None` for none.
+    pub dp: Option<DpParams>,
+}
+
+/// The fixed-point code secure aggregation sums in: every submitted value
+/// is clipped to `[-range, range]` and rounded to `1/scale`; the ring width
+/// is the smallest multiple of 8 bits that holds `participants ×
+/// max_weight × 2·range·scale` (rejected above 64).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SecAggParams {
+    /// Per-coordinate clipping range of a client's update.
+    pub range: f32,
+    /// Levels per unit; the mean is exact to `1/(2·scale)`.
+    pub scale: f64,
+}
+
+impl Default for SecAggParams {
+    /// Range 1 (a local update's coordinates stay well inside it on the
+    /// digits benchmark) at 2^16 levels per unit.
+    fn default() -> Self {
+        SecAggParams {
+            range: 1.0,
+            scale: 65_536.0,
+        }
+    }
+}
+
+/// DP-FedAvg (McMahan et al., ICLR 2018): each client's update is clipped
+/// to L2 norm `clip`, Gaussian noise of std `noise_multiplier · clip` is
+/// added to the sum, the sum is divided by the fixed denominator
+/// `sampling_rate × population`, and every round is charged to a Rényi
+/// accountant as one sampled Gaussian step at rate `sampling_rate`.
+///
+/// Without secure aggregation the server clips and adds the noise; with it
+/// each client clips its own update and adds its share of the noise,
+/// `N(0, (σ·S)² / t)` with `t` the session's threshold, so that the sum
+/// carries at least the full noise whenever the sum is recovered at all.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DpParams {
+    /// L2 bound `S` on one client's update.
+    pub clip: f32,
+    /// Noise multiplier `σ`.
+    pub noise_multiplier: f64,
+    /// Probability `q` that a client takes part in a round: must describe
+    /// the selector (1 for every client every round, the rate of
+    /// [`crate::select::Poisson`]); the accountant assumes Poisson sampling.
+    pub sampling_rate: f64,
+    /// The `δ` at which [`crate::server::Server::epsilon`] reports `ε`.
+    pub delta: f64,
 }
 
 /// Everything the server, relays and clients agree on.
@@ -134,6 +186,32 @@ impl FlConfig {
                 self.rule.name()
             )));
         }
+        if let Some(dp) = self.privacy.dp {
+            let ok = dp.clip.is_finite()
+                && dp.clip > 0.0
+                && dp.noise_multiplier.is_finite()
+                && dp.noise_multiplier >= 0.0
+                && dp.sampling_rate > 0.0
+                && dp.sampling_rate <= 1.0
+                && dp.delta > 0.0
+                && dp.delta < 1.0;
+            if !ok {
+                return Err(ConfigError::Invalid(
+                    "DP needs a finite positive clip, sigma >= 0, sampling rate in (0, 1] and delta in (0, 1)".into(),
+                ));
+            }
+            if self.rule != Rule::FedAvg {
+                return Err(ConfigError::Incompatible(format!(
+                    "{} with differential privacy: the accountant covers the clipped, noised sum of FedAvg only; use FedAvg",
+                    self.rule.name()
+                )));
+            }
+            if self.relays {
+                return Err(ConfigError::Incompatible(
+                    "differential privacy with relays: a relay forwards its subtree's mean, so the server cannot clip each client's update; turn relays off".into(),
+                ));
+            }
+        }
         if self.privacy.secure_aggregation {
             if let Compression::TopK { .. } = self.uplink {
                 return Err(ConfigError::Incompatible(
@@ -146,9 +224,13 @@ impl FlConfig {
                     self.rule.name()
                 )));
             }
-            return Err(ConfigError::Unavailable(
-                "secure aggregation is compatible with this configuration but is not wired into these engines yet".into(),
-            ));
+            if self.relays {
+                return Err(ConfigError::Incompatible(
+                    "relays with secure aggregation: a relay would see its children's updates in the clear; turn relays off".into(),
+                ));
+            }
+            crate::secure::session_config(self, 0, self.clients.len().max(2), 1)
+                .map_err(ConfigError::Invalid)?;
         }
         Ok(())
     }

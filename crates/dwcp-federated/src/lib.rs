@@ -16,15 +16,23 @@
 //!    ([`compress::Compression`]: dense, top-k, shared-seed random-k, with
 //!    1/2..16/32-bit values), `rule` ([`aggregate::Rule`]: FedAvg, Krum,
 //!    Multi-Krum, median, trimmed mean, FLTrust), `round_timeout`, `relays`.
+//!    `privacy` ([`config::Privacy`]: secure aggregation, DP-FedAvg).
 //!    [`config::FlConfig::validate`] rejects incompatible combinations with
-//!    an explanation: per-client top-k or a robust rule with secure
-//!    aggregation, robust rules behind relays, Krum with `n ≤ 2f + 2`.
+//!    an explanation: per-client top-k, a robust rule or relays with secure
+//!    aggregation, a robust rule or relays with DP, Krum with `n ≤ 2f + 2`,
+//!    a ring wider than 64 bits.
 //! 2. **Construct** one [`server::Server`] (`Server::new(cfg, seed)`, or
 //!    `Server::with_selector(cfg, Box::new(selector), seed)` with
 //!    [`select::Uniform`] or [`tcs::TcsSelector`]; FLTrust also needs
 //!    `set_root_data`) and one [`client::Client`] per client
 //!    (`Client::new(cfg, id, shard, seed)`). Everyone derives the same
 //!    initial model from `cfg.model.seed`, so round 1 needs no download.
+//!    With secure aggregation, give every engine its signing identity:
+//!    `Client::set_secagg_identity(secret, publics)` and
+//!    `Server::set_secagg_publics(publics)` (key `i` belongs to
+//!    `cfg.clients[i]`; [`sim::Federation::install_secagg_keys`] does it).
+//!    With DP, pick a selector whose sampling rate is `dp.sampling_rate`
+//!    ([`select::Poisson`], or every client for `q = 1`).
 //! 3. **Start** with `server.handle_request(now, ServerRequest::Start)`.
 //! 4. **Feed** every received [`message::FlMessage`] to the addressed engine
 //!    with [`dwcp_core::Engine::handle_message`] (decode bytes with
@@ -39,6 +47,7 @@
 //!    dropped and the round goes on).
 //! 5. **Read the model** with `server.model()` (flat parameters in
 //!    `dwcp_nn::Mlp::params_flat` order); [`model::accuracy_of`] evaluates it.
+//!    With DP, `server.epsilon()` is the privacy spent so far.
 //! 6. **Restart** a server with `restore(records)` then `Start`: it resumes
 //!    from the last valid checkpoint; clients resynchronise the full model.
 //!
@@ -61,6 +70,25 @@
 //! (`Resync`). The relay role is a [`client::Client`] whose plan lists
 //! children; there is no separate relay type.
 //!
+//! ## Secure aggregation and differential privacy
+//! With `privacy.secure_aggregation`, a round's updates never travel in the
+//! clear: after training, each participant runs `dwcp-privacy`'s
+//! Bonawitz-style client engine (pairwise X25519 masks, Shamir shares of
+//! its secrets, signed survivor set) inside its [`client::Client`], and the
+//! [`server::Server`] runs the matching server engine; their messages
+//! travel as [`message::FlMessage::SecAgg`] envelopes and [`secure`]
+//! translates ids. The server learns only the sample-weighted sum of the
+//! survivors' updates (exact up to the fixed-point code's half step) and
+//! survives dropouts down to the threshold `⌊2k/3⌋ + 1`; below it the
+//! round is skipped. Compression under secure aggregation is the shared
+//! random-k mask: every client submits the same coordinates.
+//!
+//! With `privacy.dp` (DP-FedAvg), every update is clipped to L2 norm `S`
+//! and the sum gets `N(0, (σS)²)` noise and the fixed denominator `qN`:
+//! on the server in plaintext mode, on the clients (each its share
+//! `(σS)²/t`) under secure aggregation. `dwcp-privacy`'s Rényi accountant
+//! charges one sampled Gaussian step per aggregated round.
+//!
 //! ## Compression and wire format
 //! [`compress::Compression`] (dense, top-k, shared-seed random-k; 1-bit
 //! sign, 2..16-bit uniform or 32-bit values) is carried out by
@@ -76,6 +104,10 @@
 //! - `dwcp-nn`: the shared MLP, backprop and optimisers (ndarray, no BLAS).
 //! - `dwcp-quantization`: the workspace's compressors, error feedback and
 //!   bounded, fuzzed update encoding (one implementation for every crate).
+//! - `dwcp-privacy`: the secure-aggregation engines, the fixed-point code,
+//!   clipping, noise and the Rényi accountant (one implementation, shared
+//!   with the lab's `fl-secagg`); `dwcp-crypto`: the signing keys those
+//!   engines verify.
 //! - `serde`: message and configuration (de)serialisation.
 //! - `flate2` (pure-Rust `miniz_oxide` backend): reading gzip CSV files,
 //!   including the vendored `data/digits.csv.gz`, without a C library.
@@ -91,6 +123,7 @@ pub mod fuzzing;
 pub mod message;
 pub mod model;
 pub mod rand_util;
+pub mod secure;
 pub mod select;
 pub mod server;
 pub mod sim;

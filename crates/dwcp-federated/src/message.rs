@@ -1,6 +1,7 @@
 //! Wire messages between the server, relays and clients.
 
 use dwcp_core::WireMessage;
+use dwcp_privacy::SecAggMessage;
 use serde::{Deserialize, Serialize};
 
 /// Opens a round. Sent by the server to its direct participants and
@@ -20,6 +21,10 @@ pub struct RoundStart {
     /// the server directly; everyone else's parent is whoever sent them this
     /// message.
     pub relays: Vec<(u32, u32)>,
+    /// With secure aggregation: the round's participants in the order that
+    /// gives their secure-aggregation ids (position `i` is session client
+    /// `i`); empty otherwise.
+    pub secagg: Vec<u32>,
 }
 
 /// A (possibly relay-aggregated) model update for one round.
@@ -33,6 +38,16 @@ pub struct Update {
     pub contributors: u32,
     /// Compact encoding of the (weighted-mean) model delta.
     pub payload: Vec<u8>,
+}
+
+/// One secure-aggregation message of a round's session, between a client
+/// and the server (ids translated by [`crate::secure`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SecAggEnvelope {
+    /// The round (the session number).
+    pub round: u64,
+    /// The `dwcp-privacy` message.
+    pub msg: SecAggMessage,
 }
 
 /// Every message of the protocol.
@@ -54,6 +69,9 @@ pub enum FlMessage {
         /// Compact dense encoding.
         params: Vec<u8>,
     },
+    /// Secure aggregation of the round's updates (replaces `Update` when
+    /// it is on), both directions.
+    SecAgg(SecAggEnvelope),
 }
 
 impl WireMessage for FlMessage {
@@ -63,6 +81,7 @@ impl WireMessage for FlMessage {
             FlMessage::Update(_) => "update",
             FlMessage::Resync { .. } => "resync",
             FlMessage::Model { .. } => "model",
+            FlMessage::SecAgg(e) => e.msg.kind(),
         }
     }
 }

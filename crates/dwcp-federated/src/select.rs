@@ -91,3 +91,25 @@ impl Selector for Uniform {
         RoundPlan::direct(c)
     }
 }
+
+/// Each client independently with probability `rate`, direct uplink: the
+/// Poisson sampling the DP accountant assumes (set
+/// [`crate::config::DpParams::sampling_rate`] to the same rate). A round may
+/// have no participants; the server then skips it.
+#[derive(Clone, Copy, Debug)]
+pub struct Poisson {
+    /// Probability that a client takes part in a round.
+    pub rate: f64,
+}
+
+impl Selector for Poisson {
+    fn plan(&mut self, _round: u64, clients: &[NodeId], rng: &mut Rng) -> RoundPlan {
+        use dwcp_core::rng::RngCore;
+        let picked = clients
+            .iter()
+            .copied()
+            .filter(|_| (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64) < self.rate)
+            .collect();
+        RoundPlan::direct(picked)
+    }
+}

@@ -8,11 +8,15 @@ use crate::config::{ConfigError, FlConfig};
 use crate::data::Dataset;
 use crate::message::{FlMessage, RoundStart, Update};
 use crate::model::train_local;
+use crate::secure::{RoundIds, ServerSession};
 use crate::select::{AllClients, RoundPlan, Selector};
 use crate::wire::{WireError, decode, encode_dense};
 use dwcp_core::rng::{self, Rng};
 use dwcp_core::{Engine, Evidence, Fault, NodeId, Output, OutputOf, Target, Time};
+use dwcp_crypto::PublicKey;
 use dwcp_nn::Mlp;
+use dwcp_privacy::ServerOutcome;
+use dwcp_privacy::dp::{self, RdpAccountant};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -79,6 +83,12 @@ pub struct Server {
     rng: Rng,
     root: Option<Dataset>,
     net: Mlp,
+    /// Every client's public signing key, by position in `cfg.clients`.
+    secagg_publics: Vec<PublicKey>,
+    /// The current round's secure-aggregation session.
+    session: Option<ServerSession>,
+    /// Privacy spent so far (with DP).
+    accountant: RdpAccountant,
     out: VecDeque<OutputOf<Server>>,
     done: bool,
 }
@@ -114,6 +124,9 @@ impl Server {
             rng: rng::derive(seed, u64::from(cfg.server.0)),
             root: None,
             net,
+            secagg_publics: vec![],
+            session: None,
+            accountant: RdpAccountant::new(),
             out: VecDeque::new(),
             done: false,
             cfg,
@@ -123,6 +136,21 @@ impl Server {
     /// Gives the server its clean root data set (required by FLTrust).
     pub fn set_root_data(&mut self, root: Dataset) {
         self.root = Some(root);
+    }
+
+    /// Gives the server every client's public signing key (by position in
+    /// `cfg.clients`), needed for secure aggregation.
+    pub fn set_secagg_publics(&mut self, publics: Vec<PublicKey>) {
+        self.secagg_publics = publics;
+    }
+
+    /// With DP: the `ε` spent so far at the configured `δ` (0 before the
+    /// first round, infinite with `σ = 0`). `None` without DP.
+    pub fn epsilon(&self) -> Option<f64> {
+        self.cfg
+            .privacy
+            .dp
+            .map(|d| self.accountant.epsilon(d.delta))
     }
 
     /// The current global model (flat parameters).
@@ -197,12 +225,37 @@ impl Server {
             (_, Some(delta)) => (delta, false),
             (_, None) => (vec![], false),
         };
+        let secagg: Vec<NodeId> = if self.cfg.privacy.secure_aggregation {
+            participants.iter().copied().collect()
+        } else {
+            vec![]
+        };
+        self.session = None;
+        let mut session_failed = false;
+        if self.cfg.privacy.secure_aggregation {
+            let ids = RoundIds {
+                server: self.cfg.server,
+                participants: secagg.clone(),
+            };
+            match ServerSession::start(
+                &self.cfg,
+                self.round,
+                ids,
+                &self.secagg_publics,
+                self.dim,
+                now,
+            ) {
+                Ok(s) => self.session = Some(s),
+                Err(_) => session_failed = true,
+            }
+        }
         let msg = FlMessage::RoundStart(RoundStart {
             round: self.round,
             version: self.version,
             model,
             full,
             relays: plan.relays.iter().map(|(c, p)| (c.0, p.0)).collect(),
+            secagg: secagg.iter().map(|c| c.0).collect(),
         });
         if !expected.is_empty() {
             self.out.push_back(Output::Send {
@@ -218,13 +271,76 @@ impl Server {
             got: BTreeMap::new(),
             rejected: 0,
         });
-        if self
-            .collecting
-            .as_ref()
-            .is_some_and(|c| c.expected.is_empty())
+        if session_failed
+            || self
+                .collecting
+                .as_ref()
+                .is_some_and(|c| c.expected.is_empty())
         {
+            // Nobody to hear from (or no session possible, e.g. a single
+            // participant under secure aggregation): the round is skipped.
+            self.session = None;
             self.close_round(now);
         }
+    }
+
+    fn on_secagg(&mut self, now: Time, from: NodeId, round: u64, msg: dwcp_privacy::SecAggMessage) {
+        let Some(s) = self.session.as_mut() else {
+            if round >= self.round {
+                self.evidence(from, "secure-aggregation message outside a session");
+            }
+            return;
+        };
+        if round != s.round {
+            if round > s.round {
+                self.evidence(from, "secure-aggregation message for a future round");
+            }
+            return;
+        }
+        if !s.is_participant(from) {
+            self.evidence(from, "secure-aggregation message from a non-participant");
+            return;
+        }
+        let before = self.out.len();
+        let outcome = s.handle(now, from, msg, &mut self.out);
+        self.count_evidence(before);
+        if let Some(o) = outcome {
+            self.finish_secagg(now, o);
+        }
+    }
+
+    /// Counts the session's evidence outputs as rejected inputs.
+    fn count_evidence(&mut self, from: usize) {
+        let n = self
+            .out
+            .iter()
+            .skip(from)
+            .filter(|o| matches!(o, Output::Evidence(_)))
+            .count() as u32;
+        if let Some(c) = self.collecting.as_mut() {
+            c.rejected += n;
+        }
+    }
+
+    /// The session ended: apply the recovered mean (or skip the round).
+    fn finish_secagg(&mut self, now: Time, outcome: ServerOutcome) {
+        let Some(s) = self.session.take() else {
+            return;
+        };
+        let agg = match outcome {
+            ServerOutcome::Sum(sum) => {
+                let denominator = self
+                    .cfg
+                    .privacy
+                    .dp
+                    .map(|d| (d.sampling_rate * self.cfg.clients.len() as f64).max(1.0));
+                let delta = s.dense_delta(&sum, self.dim, denominator);
+                let survivors = s.survivors(&sum).len() as u32;
+                Ok((delta, survivors))
+            }
+            ServerOutcome::Aborted { .. } => Err(()),
+        };
+        self.close_with(now, agg);
     }
 
     fn server_update(&mut self) -> Option<Vec<f32>> {
@@ -241,22 +357,68 @@ impl Server {
     }
 
     fn close_round(&mut self, now: Time) {
-        let Some(c) = self.collecting.take() else {
+        if self.session.is_some() {
+            // The session's own deadlines end the round.
+            return self.close_with(now, Err(()));
+        }
+        let Some(c) = self.collecting.as_ref() else {
             return;
         };
-        let updates: Vec<(f64, Vec<f32>)> = c
+        let mut updates: Vec<(f64, Vec<f32>)> = c
             .got
             .values()
             .map(|(w, _, u)| (*w as f64, u.clone()))
             .collect();
-        let server_update = if self.cfg.rule == Rule::FlTrust {
-            self.server_update()
-        } else {
-            None
+        let contributors: u32 = c.got.values().map(|(_, k, _)| *k).sum();
+        let agg = match self.cfg.privacy.dp {
+            Some(d) if !self.cfg.privacy.secure_aggregation => {
+                // Central DP-FedAvg: clip each update, add the noise to the
+                // sum, divide by the fixed denominator q·N.
+                let mut sum = vec![0f32; self.dim];
+                for (_, u) in updates.iter_mut() {
+                    dp::clip_l2(u, d.clip);
+                    for (s, x) in sum.iter_mut().zip(u.iter()) {
+                        *s += x;
+                    }
+                }
+                dp::add_gaussian_noise(
+                    &mut sum,
+                    d.noise_multiplier * f64::from(d.clip),
+                    &mut self.rng,
+                );
+                let denom = (d.sampling_rate * self.cfg.clients.len() as f64).max(1.0) as f32;
+                Ok(sum.into_iter().map(|x| x / denom).collect())
+            }
+            _ => {
+                let server_update = if self.cfg.rule == Rule::FlTrust {
+                    self.server_update()
+                } else {
+                    None
+                };
+                aggregate(self.cfg.rule, &updates, server_update.as_deref())
+            }
         };
-        let agg = aggregate(self.cfg.rule, &updates, server_update.as_deref());
+        self.close_with(now, agg.map(|d| (d, contributors)).map_err(|_| ()));
+    }
+
+    /// Applies the round's aggregate `(delta, contributors)` (or keeps the
+    /// model), checkpoints, reports the round and opens the next one.
+    fn close_with(&mut self, now: Time, agg: Result<(Vec<f32>, u32), ()>) {
+        let Some(c) = self.collecting.take() else {
+            return;
+        };
+        self.session = None;
         let skipped = agg.is_err();
-        if let Ok(delta) = agg {
+        let secagg = self.cfg.privacy.secure_aggregation;
+        let (accepted, contributors) = match &agg {
+            Ok((_, k)) if secagg => (*k, *k),
+            _ => (c.got.len() as u32, c.got.values().map(|(_, k, _)| *k).sum()),
+        };
+        if let Ok((delta, _)) = agg {
+            if let Some(d) = self.cfg.privacy.dp {
+                self.accountant
+                    .compose(d.sampling_rate, d.noise_multiplier, 1);
+            }
             let (packed, applied) = self.down.compress(&delta, self.round);
             for (m, d) in self.model.iter_mut().zip(&applied) {
                 *m += d;
@@ -269,9 +431,9 @@ impl Server {
         let outcome = RoundOutcome {
             round: self.round,
             version: self.version,
-            accepted: c.got.len() as u32,
-            contributors: c.got.values().map(|(_, k, _)| *k).sum(),
-            missing: (c.expected.len() - c.got.len()) as u32,
+            accepted,
+            contributors,
+            missing: (c.expected.len() as u32).saturating_sub(accepted),
             rejected: c.rejected,
             skipped,
         };
@@ -285,6 +447,10 @@ impl Server {
     }
 
     fn on_update(&mut self, now: Time, from: NodeId, u: Update) {
+        if self.cfg.privacy.secure_aggregation {
+            self.evidence(from, "plaintext update under secure aggregation");
+            return;
+        }
         let Some(c) = self.collecting.as_ref() else {
             self.evidence(from, "update outside a round");
             return;
@@ -360,6 +526,7 @@ impl Engine for Server {
                     self.evidence(from, "resync request outside the sender's round");
                 }
             }
+            FlMessage::SecAgg(env) => self.on_secagg(now, from, env.round, env.msg),
             FlMessage::RoundStart(_) | FlMessage::Model { .. } => {
                 self.evidence(from, "server-only message sent to the server")
             }
@@ -373,6 +540,17 @@ impl Engine for Server {
     }
 
     fn handle_timeout(&mut self, now: Time) {
+        if let Some(s) = self.session.as_mut() {
+            if s.deadline().is_some_and(|d| now >= d) {
+                let before = self.out.len();
+                let outcome = s.timeout(now, &mut self.out);
+                self.count_evidence(before);
+                if let Some(o) = outcome {
+                    self.finish_secagg(now, o);
+                }
+            }
+            return;
+        }
         if self.collecting.as_ref().is_some_and(|c| now >= c.deadline) {
             self.close_round(now);
         }
@@ -383,6 +561,9 @@ impl Engine for Server {
     }
 
     fn next_deadline(&self) -> Option<Time> {
+        if let Some(s) = self.session.as_ref() {
+            return s.deadline();
+        }
         self.collecting.as_ref().map(|c| c.deadline)
     }
 

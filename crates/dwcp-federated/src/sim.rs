@@ -114,6 +114,13 @@ pub struct Federation {
     pub slow: BTreeMap<NodeId, Duration>,
     /// Byzantine clients and their attack.
     pub byzantine: BTreeMap<NodeId, Attack>,
+    /// Clients that crash right after sending a message of this kind (for
+    /// example `"share-keys"`: a secure-aggregation dropout after sharing
+    /// its keys). What they sent is still delivered; afterwards they
+    /// receive and send nothing (they join [`Federation::crashed`]).
+    pub crash_after: BTreeMap<NodeId, &'static str>,
+    /// Clients that crashed (see `crash_after`).
+    pub crashed: BTreeSet<NodeId>,
     /// Bytes so far.
     pub traffic: Traffic,
     /// Every evidence output, with the engine that emitted it.
@@ -150,6 +157,8 @@ impl Federation {
             offline: BTreeSet::new(),
             slow: BTreeMap::new(),
             byzantine: BTreeMap::new(),
+            crash_after: BTreeMap::new(),
+            crashed: BTreeSet::new(),
             traffic: Traffic::default(),
             evidence: vec![],
             outcomes: vec![],
@@ -157,6 +166,19 @@ impl Federation {
             seq: 0,
             nodes,
             rng: rng::derive(seed, 0xa77),
+        }
+    }
+
+    /// Gives every engine a deterministic sr25519 signing identity for
+    /// secure aggregation (key `i` belongs to `cfg.clients[i]`).
+    pub fn install_secagg_keys(&mut self, seed: u64) {
+        let population = self.server.config().clients.clone();
+        let ring = dwcp_crypto::Keyring::sr25519(population.len(), seed);
+        self.server.set_secagg_publics(ring.publics.clone());
+        for (i, id) in population.iter().enumerate() {
+            if let (Some(c), Some(sk)) = (self.clients.get_mut(id), ring.secrets.get(i)) {
+                c.set_secagg_identity(sk.clone(), ring.publics.clone());
+            }
         }
     }
 
@@ -169,10 +191,14 @@ impl Federation {
         let size = msg.wire_size() as u64;
         let server = self.server.id();
         match (&msg, from == server, to == server) {
-            (FlMessage::Update(_) | FlMessage::Resync { .. }, _, true) => self.traffic.up += size,
-            (FlMessage::RoundStart(_) | FlMessage::Model { .. }, true, _) => {
-                self.traffic.down += size
+            (FlMessage::Update(_) | FlMessage::Resync { .. } | FlMessage::SecAgg(_), _, true) => {
+                self.traffic.up += size
             }
+            (
+                FlMessage::RoundStart(_) | FlMessage::Model { .. } | FlMessage::SecAgg(_),
+                true,
+                _,
+            ) => self.traffic.down += size,
             _ => self.traffic.d2d += size,
         }
         self.traffic.messages += 1;
@@ -272,7 +298,14 @@ impl Federation {
         self.attack(&mut sent);
         let now = self.now;
         for (from, to, msg) in sent {
+            if self.crashed.contains(&from) {
+                continue;
+            }
+            let crash = self.crash_after.get(&from) == Some(&msg.kind());
             self.enqueue(from, to, msg, now);
+            if crash {
+                self.crashed.insert(from);
+            }
         }
     }
 
@@ -311,7 +344,10 @@ impl Federation {
                     break;
                 }
                 let (from, to, msg) = entry.remove();
-                if self.offline.contains(&to) || self.offline.contains(&from) {
+                if self.offline.contains(&to)
+                    || self.offline.contains(&from)
+                    || self.crashed.contains(&to)
+                {
                     continue;
                 }
                 if to == sid {

@@ -35,10 +35,33 @@ fn incompatible_combinations_are_rejected_with_a_clear_error() {
         ),
         other => panic!("{other:?}"),
     }
-    // Shared random-k with FedAvg is the compatible compressed path; the
-    // secure-aggregation protocol itself is not wired into these engines.
+    // Shared random-k with FedAvg is the compatible compressed path.
     c.rule = Rule::FedAvg;
-    assert!(matches!(c.validate(), Err(ConfigError::Unavailable(_))));
+    assert_eq!(c.validate(), Ok(()));
+    // Relays would see their children's updates; a ring too narrow for the
+    // weights is refused with the width it needs.
+    c.relays = true;
+    assert!(matches!(c.validate(), Err(ConfigError::Incompatible(s)) if s.contains("relays")));
+    c.relays = false;
+    c.max_weight_per_client = u64::MAX >> 8;
+    assert!(matches!(c.validate(), Err(ConfigError::Invalid(s)) if s.contains("bits")));
+    c.max_weight_per_client = 1 << 20;
+    // DP covers FedAvg only, and needs sane parameters.
+    c.privacy.dp = Some(dwcp_federated::config::DpParams {
+        clip: 1.0,
+        noise_multiplier: 1.0,
+        sampling_rate: 1.0,
+        delta: 1e-5,
+    });
+    assert_eq!(c.validate(), Ok(()));
+    c.rule = Rule::Median;
+    assert!(matches!(c.validate(), Err(ConfigError::Incompatible(_))));
+    c.rule = Rule::FedAvg;
+    c.privacy.dp = c.privacy.dp.map(|d| dwcp_federated::config::DpParams {
+        sampling_rate: 0.0,
+        ..d
+    });
+    assert!(matches!(c.validate(), Err(ConfigError::Invalid(_))));
     let mut c = FlConfig::new(6);
     c.rule = Rule::Krum { f: 2 };
     assert!(matches!(c.validate(), Err(ConfigError::Invalid(_))));
@@ -93,6 +116,7 @@ fn the_client_checks_who_sends_what() {
             model: vec![],
             full: false,
             relays: vec![],
+            secagg: vec![],
         })
     };
     c.handle_message(Time::ZERO, NodeId(2), rs(1));
@@ -149,6 +173,7 @@ fn the_client_checks_who_sends_what() {
             model: encode_dense_raw(&vec![0.0; dim]),
             full: false,
             relays: vec![],
+            secagg: vec![],
         }),
     );
     let mut resync = false;
