@@ -213,7 +213,7 @@ impl<P: Policy> Pbft<P> {
         let Some((pp, batch)) = &slot.pre_prepare else {
             return;
         };
-        if !fast_on(&self.policy, pp.body.view, seq) {
+        if !fast_on(&self.policy, pp.body.view, seq) && !self.policy.report_own_votes() {
             return;
         }
         let v = VotedProof {

@@ -55,6 +55,11 @@
 //!   With the fast path, view-changes also carry each replica's own
 //!   highest-view prepare vote ([`VotedProof`]) and `O` re-proposes a value
 //!   with a witness set of them ([`compute_new_view_with`]).
+//! - **Equivocating primaries.** Conflicting signed pre-prepares for one
+//!   slot meet in a new-view's view-changes (prepared certificates, and own
+//!   votes when [`Policy::report_own_votes`] or the fast path is on); the
+//!   new primary and every replica checking the new-view report them as
+//!   `Fault::Equivocation` ([`relay`]).
 //! - **Lossy links.** PBFT assumes retransmission: a replica re-sends its own
 //!   pre-prepare/prepare/commit for a slot still uncommitted after
 //!   `retransmit_timeout`; while changing views it re-broadcasts its clients'
@@ -117,6 +122,7 @@ mod message;
 mod normal;
 pub mod persist;
 mod policy;
+pub mod relay;
 mod replica;
 mod requests;
 pub mod state;

@@ -59,6 +59,18 @@ pub trait Policy: Clone + Debug {
         self.is_weak_quorum(voters)
     }
 
+    /// Whether view-changes carry this replica's own prepare votes
+    /// ([`crate::VotedProof`], with the signed pre-prepare each accepted)
+    /// even without the fast path. Classic PBFT ignores them when computing
+    /// the new view, but they relay every pre-prepare a replica accepted, so
+    /// a primary that sent conflicting pre-prepares to different replicas
+    /// is caught: the replicas that build or check a new-view see both
+    /// signed versions and emit `Fault::Equivocation` (transferable
+    /// evidence). `false` by default (the paper's view-change).
+    fn report_own_votes(&self) -> bool {
+        false
+    }
+
     /// Where replica `me` sends its `phase` vote for `(view, seq)`; `None`
     /// when nobody else needs it (it is the collector itself).
     fn vote_targets(&self, me: NodeId, phase: VotePhase, view: u64, seq: u64) -> Option<Target> {

@@ -26,6 +26,9 @@ pub(crate) struct ViewChangeState {
     pub timer: Option<Time>,
     /// The timeout of the view change in progress.
     pub timeout: Duration,
+    /// Slots `(view, seq)` whose conflicting pre-prepares were already
+    /// reported ([`crate::relay`]).
+    pub accused: BTreeSet<(u64, u64)>,
 }
 
 impl ViewChangeState {
@@ -36,6 +39,7 @@ impl ViewChangeState {
             backoff,
             timer: None,
             timeout: backoff,
+            accused: BTreeSet::new(),
         }
     }
 }
@@ -323,6 +327,7 @@ impl<P: Policy> Pbft<P> {
             .iter()
             .filter_map(|id| self.vc.latest.get(id).map(|(v, _)| v.clone()))
             .collect();
+        self.detect_conflicting_proposals(&chosen);
         let plan = compute_new_view_with(&self.policy, chosen.iter().map(|v| &v.body));
         let mut pre_prepares = vec![];
         for (seq, (digest, _)) in &plan.entries {
@@ -367,6 +372,7 @@ impl<P: Policy> Pbft<P> {
         if sigs.verify(&self.publics).is_err() {
             return self.evidence(from, Fault::InvalidSignature);
         }
+        self.detect_conflicting_proposals(&nv.body.view_changes);
         let plan =
             compute_new_view_with(&self.policy, nv.body.view_changes.iter().map(|v| &v.body));
         self.persist(Record::View { view, active: true });

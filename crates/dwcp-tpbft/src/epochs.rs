@@ -41,6 +41,16 @@ pub enum Scenario {
     Equivocators,
     /// `f` nodes corrupting the signature of half of their messages.
     InvalidSignatures,
+    /// `f` nodes holding back each pre-prepare they send as primary for
+    /// [`slow_delay`] (just under the request timeout), so that their views
+    /// never time out.
+    SlowPrimaries,
+}
+
+/// How long a slow primary holds each pre-prepare: 4/5 of the request
+/// timeout of `config`.
+pub fn slow_delay(config: &PbftConfig) -> Duration {
+    config.request_timeout * 4 / 5
 }
 
 /// Which protocol runs.
@@ -241,6 +251,7 @@ pub fn run(cfg: &RunConfig) -> RunReport {
         config.checkpoint_interval = 4;
         config.window = 16;
         let seed = cfg.seed ^ (epoch.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let delay = slow_delay(&config);
         let mut sim = harness::cluster_with_policy(
             config,
             policy,
@@ -261,6 +272,9 @@ pub fn run(cfg: &RunConfig) -> RunReport {
                     b,
                     dwcp_sim::adversary::InvalidSignature { probability: 0.5 },
                 ),
+                Scenario::SlowPrimaries => {
+                    sim.make_byzantine(b, crate::slow::SlowPrimary::new(delay))
+                }
                 Scenario::NoFaults => {}
             }
         }

@@ -40,11 +40,18 @@
 //!   non-members to learn decisions from [`DecisionCertificate`]s, which are
 //!   implemented and tested but not yet produced inside the simulated epoch
 //!   loop.
-//! - Equivocating primaries are not detected under all-to-all voting: no
-//!   honest replica receives both versions, so dwcp-pbft emits no
-//!   `Fault::Equivocation`, and part of the committee still prepares their
-//!   batches. Detection would need replicas to relay the pre-prepare they
-//!   prepared (e.g. in view-change messages) so a conflicting pair meets.
+//! - Equivocating primaries are caught through dwcp-pbft's relay
+//!   ([`TrustPolicy`] turns on `Policy::report_own_votes`): view-changes
+//!   carry the signed pre-prepare each replica voted for, so the conflicting
+//!   pair meets in the next new-view; the new primary and every replica
+//!   checking it emit `Fault::Equivocation`, which [`PbftEquivocation`]
+//!   verifies and the ledger turns into a permanent Byzantine mark (trust 0,
+//!   out of the groups from the next election on). An equivocation whose
+//!   slot never reaches a view change (because one side decided it and no
+//!   replica asked for a new view) stays unseen.
+//! - Slow primaries ([`slow::SlowPrimary`], just under the request timeout)
+//!   are not detected: their views make progress and the committed data
+//!   holds no proposal times, so nothing is charged.
 //! - Re-election happens between epochs, each epoch being a fresh engine
 //!   instance (dwcp-pbft's policy is fixed per instance; a
 //!   `Pbft::reconfigure(policy)` at a stable checkpoint would allow in-place
@@ -65,6 +72,7 @@ pub mod epochs;
 mod evidence;
 pub mod fuzzing;
 mod policy;
+pub mod slow;
 
 pub use certificate::{
     Decision, DecisionCertificate, FollowError, Follower, GroupKey, GroupSigner, deal,

@@ -51,4 +51,11 @@ impl Policy for TrustPolicy {
     fn is_weak_quorum(&self, voters: &BTreeSet<NodeId>) -> bool {
         self.weight(voters) > self.election.committee.faulty()
     }
+
+    /// View-changes relay the pre-prepares each replica voted for, so that
+    /// an equivocating primary's conflicting pair meets in a new-view and
+    /// becomes evidence that marks it Byzantine in the ledger.
+    fn report_own_votes(&self) -> bool {
+        true
+    }
 }
