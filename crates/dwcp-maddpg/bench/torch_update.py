@@ -7,7 +7,9 @@ observations and 3 categorical groups of 4 logits each, batch 1024, two
 64-unit ReLU layers in actors and centralised critics, Adam lr 1e-2,
 per-tensor gradient-norm clip 0.5, gamma 0.95, tau 0.01, Gumbel-softmax
 (temperature 1, soft) for target and policy actions, actor regulariser
-1e-3 * mean(logits^2). One sampled index set per round, shared by all agents.
+1e-3 * mean(logits^2). One sampled index set per round, shared by all agents;
+target actions computed once per round; no critic weight gradients in the
+policy step (critic parameters frozen there), as in the Rust update.
 
 Prints one JSON line: {"median_ms", "mean_ms", "rounds", "torch", "threads"}.
 Usage: torch_update.py [rounds]
@@ -85,9 +87,13 @@ def main():
             logits = actors[i](o[i])
             ai = gumbel_softmax(logits)
             xa = torch.cat(o + a[:i] + [ai] + a[i + 1:], dim=1)
+            # The critic is fixed in the policy step: no weight gradients for it
+            # (the Rust update does not compute them either).
+            critics[i].requires_grad_(False)
             p_loss = -critics[i](xa).mean() + REG * (logits ** 2).mean()
             a_opt[i].zero_grad()
             p_loss.backward()
+            critics[i].requires_grad_(True)
             clip_per_tensor(actors[i].parameters())
             a_opt[i].step()
         with torch.no_grad():

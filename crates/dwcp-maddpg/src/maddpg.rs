@@ -7,8 +7,10 @@ use crate::policy::Policy;
 use crate::replay::{Batch, ReplayBuffer};
 use crate::space::{self, ActionSpace};
 use dwcp_core::rng::{Rng, derive};
-use dwcp_nn::ndarray::{Array2, ArrayView2, Axis, Slice};
-use dwcp_nn::{Activation, Adam, Gradients, Mlp, NnError, Optimizer, clip_grad_norm, mse};
+use dwcp_nn::ndarray::{Array2, ArrayView2, Axis, Slice, Zip};
+use dwcp_nn::{
+    Activation, Adam, Gradients, InputGrad, Mlp, NnError, Optimizer, Workspace, clip_grad_norm,
+};
 use serde::{Deserialize, Serialize};
 
 /// What each agent's critic sees.
@@ -58,6 +60,9 @@ pub struct MaddpgConfig {
     pub actor_reg: f32,
     /// Centralised (MADDPG) or local (IDDPG) critics.
     pub critic: CriticMode,
+    /// Factor on the environment's reward in the TD target (1: the
+    /// reference; a constant rescaling of the same reward).
+    pub reward_scale: f32,
 }
 
 impl Default for MaddpgConfig {
@@ -75,6 +80,7 @@ impl Default for MaddpgConfig {
             update_every: 100,
             actor_reg: 1e-3,
             critic: CriticMode::Centralised,
+            reward_scale: 1.0,
         }
     }
 }
@@ -143,17 +149,39 @@ impl From<NnError> for MaddpgError {
     }
 }
 
+/// One agent's reusable buffers for an update round.
+#[derive(Clone, Debug)]
+struct AgentScratch {
+    target_actor: Workspace,
+    target_critic: Workspace,
+    critic: Workspace,
+    critic_grads: Gradients,
+    policy: PolicyBuffers,
+    /// Local (IDDPG) critic inputs: `[obs_i, act_i]`, `[next_obs_i, next_act_i]`
+    /// and `[obs_i, fresh action]` (empty in centralised mode).
+    x: Array2<f32>,
+    x_next: Array2<f32>,
+    x_policy: Array2<f32>,
+    /// Target actions and their noise.
+    next_act: Array2<f32>,
+    next_noise: Array2<f32>,
+    /// Policy-gradient noise.
+    noise: Array2<f32>,
+}
+
 /// Reusable per-round matrices (allocated once, sized by the batch).
 #[derive(Clone, Debug)]
 struct Scratch {
     batch: Batch,
-    /// Critic input on the sampled transitions (centralised: shared by all agents).
+    /// Centralised critic input on the sampled transitions (shared by all agents).
     x: Array2<f32>,
-    /// Critic input on next observations and target actions.
+    /// Centralised critic input on next observations and target actions.
     x_next: Array2<f32>,
-    /// Target actions per agent and the matching noise.
-    next_act: Vec<Array2<f32>>,
-    next_noise: Vec<Array2<f32>>,
+    /// `x` with one agent's action columns replaced by its fresh action.
+    x_policy: Array2<f32>,
+    /// TD targets.
+    y: Array2<f32>,
+    agents: Vec<AgentScratch>,
 }
 
 /// The trainer. Everything random (initial weights, exploration, sampling)
@@ -203,7 +231,8 @@ fn clip(grads: &mut Gradients, max: f32, mode: ClipMode) {
 /// where `p = actor(obs)` and `a = apply_noise(p, noise)` (the Gumbel-softmax
 /// or Gaussian sample for the given noise). `x` is the critic input on the
 /// sampled transitions. The gradient flows critic → action → actor, with
-/// the critic's weights held fixed.
+/// the critic's weights held fixed. (The trainer runs the same computation
+/// on preallocated buffers.)
 #[allow(clippy::too_many_arguments)]
 pub fn actor_loss_grad(
     actor: &Mlp,
@@ -217,27 +246,78 @@ pub fn actor_loss_grad(
 ) -> (f32, Gradients) {
     let rows = obs.nrows();
     let ad = space.action_dim();
-    let a_cache = actor.forward_cached(&obs);
-    let mut a_new = Array2::zeros((rows, ad));
-    space::apply_noise(space, a_cache.output().view(), a_new.view_mut(), noise);
+    let mut bufs = PolicyBuffers {
+        actor: actor.workspace(),
+        critic: critic.workspace(),
+        grads: actor.zero_grads(),
+        action: Array2::zeros((rows, ad)),
+        d_params: Array2::zeros((rows, space.param_dim())),
+    };
     let mut xa = x.to_owned();
-    put_cols(&mut xa, a_col, a_new.view());
-    let q_cache = critic.forward_cached(&xa);
-    let q_mean = q_cache.output().mean().unwrap_or(0.0);
-    let p_reg = a_cache.output().mapv(|v| v * v).mean().unwrap_or(0.0);
-    let d_q = Array2::from_elem((rows, 1), -1.0 / rows.max(1) as f32);
-    let d_x = critic.backward_input_cols(&q_cache, &d_q, a_col..a_col + ad);
-    let d_a = d_x.view();
-    let d_p = space::backward(
-        space,
-        a_cache.output().view(),
-        a_new.view(),
-        noise,
-        d_a,
-        reg,
+    let loss = policy_grad(
+        actor, critic, space, obs, &mut xa, a_col, noise, reg, &mut bufs,
     );
-    let grads = actor.backward_params(&a_cache, &d_p);
-    (-q_mean + reg * p_reg, grads)
+    (loss, bufs.grads)
+}
+
+/// Buffers of one policy-gradient computation.
+#[derive(Clone, Debug)]
+struct PolicyBuffers {
+    actor: Workspace,
+    critic: Workspace,
+    grads: Gradients,
+    action: Array2<f32>,
+    d_params: Array2<f32>,
+}
+
+/// [`actor_loss_grad`] on caller buffers: `xa` holds the critic input and
+/// gets the fresh action written into its columns `a_col..`; the gradient
+/// lands in `bufs.grads`. Returns the loss.
+#[allow(clippy::too_many_arguments)]
+fn policy_grad(
+    actor: &Mlp,
+    critic: &Mlp,
+    space: ActionSpace,
+    obs: ArrayView2<f32>,
+    xa: &mut Array2<f32>,
+    a_col: usize,
+    noise: ArrayView2<f32>,
+    reg: f32,
+    bufs: &mut PolicyBuffers,
+) -> f32 {
+    let rows = obs.nrows();
+    let ad = space.action_dim();
+    actor.forward_ws(&obs, &mut bufs.actor);
+    let p = bufs.actor.output();
+    space::apply_noise(space, p.view(), bufs.action.view_mut(), noise);
+    put_cols(xa, a_col, bufs.action.view());
+    critic.forward_ws(xa, &mut bufs.critic);
+    let q_mean = bufs.critic.output().mean().unwrap_or(0.0);
+    let p_reg = p.iter().map(|v| v * v).sum::<f32>() / p.len().max(1) as f32;
+    bufs.critic.d_output_mut().fill(-1.0 / rows.max(1) as f32);
+    critic.backward_ws(
+        xa,
+        &mut bufs.critic,
+        None,
+        InputGrad::Cols(a_col..a_col + ad),
+    );
+    space::backward_into(
+        space,
+        bufs.actor.output().view(),
+        bufs.action.view(),
+        noise,
+        bufs.critic.d_input().view(),
+        reg,
+        bufs.d_params.view_mut(),
+    );
+    bufs.actor.d_output_mut().assign(&bufs.d_params);
+    actor.backward_ws(
+        &obs,
+        &mut bufs.actor,
+        Some(&mut bufs.grads),
+        InputGrad::None,
+    );
+    -q_mean + reg * p_reg
 }
 
 fn put_cols(dst: &mut Array2<f32>, start: usize, src: ArrayView2<f32>) {
@@ -420,31 +500,57 @@ impl Maddpg {
         if let Some(s) = self.scratch.take() {
             return s;
         }
+        let central = self.cfg.critic == CriticMode::Centralised;
         let total: usize = self
             .agents
             .iter()
             .map(|a| a.obs_dim + a.space.action_dim())
             .sum();
+        let wide = if central { total } else { 0 };
+        let agents = self
+            .agents
+            .iter()
+            .map(|a| {
+                let ad = a.space.action_dim();
+                let local = if central { 0 } else { a.obs_dim + ad };
+                AgentScratch {
+                    target_actor: a.target_actor.workspace(),
+                    target_critic: a.target_critic.workspace(),
+                    critic: a.critic.workspace(),
+                    critic_grads: a.critic.zero_grads(),
+                    policy: PolicyBuffers {
+                        actor: a.actor.workspace(),
+                        critic: a.critic.workspace(),
+                        grads: a.actor.zero_grads(),
+                        action: Array2::zeros((b, ad)),
+                        d_params: Array2::zeros((b, a.space.param_dim())),
+                    },
+                    x: Array2::zeros((b, local)),
+                    x_next: Array2::zeros((b, local)),
+                    x_policy: Array2::zeros((b, local)),
+                    next_act: Array2::zeros((b, ad)),
+                    next_noise: Array2::zeros((b, ad)),
+                    noise: Array2::zeros((b, ad)),
+                }
+            })
+            .collect();
         Scratch {
             batch: self.buffer.batch(b),
-            x: Array2::zeros((b, total)),
-            x_next: Array2::zeros((b, total)),
-            next_act: self
-                .agents
-                .iter()
-                .map(|a| Array2::zeros((b, a.space.action_dim())))
-                .collect(),
-            next_noise: self
-                .agents
-                .iter()
-                .map(|a| Array2::zeros((b, a.space.action_dim())))
-                .collect(),
+            x: Array2::zeros((b, wide)),
+            x_next: Array2::zeros((b, wide)),
+            x_policy: Array2::zeros((b, wide)),
+            y: Array2::zeros((b, 1)),
+            agents,
         }
     }
 
     /// One update round: samples one batch of joint transitions and takes one
     /// critic and one actor step per agent, then soft-updates every target
     /// network. Does nothing (returns zeros) on an empty buffer.
+    ///
+    /// Each agent's step reads only the sampled batch, the target actions
+    /// and its own networks, so the order of agents does not matter; target
+    /// actions are computed once per round for all agents.
     pub fn update(&mut self) -> UpdateStats {
         if self.buffer.is_empty() {
             return UpdateStats::default();
@@ -453,99 +559,105 @@ impl Maddpg {
         self.buffer.sample_into(&mut s.batch, &mut self.update_rng);
         let n = self.agents.len();
         // Target actions, sampled from the target actors as the reference does.
-        for (j, a) in self.agents.iter().enumerate() {
-            let p = a.target_actor.forward(&s.batch.next_obs[j]);
+        for ((a, sc), next_obs) in self.agents.iter().zip(&mut s.agents).zip(&s.batch.next_obs) {
+            a.target_actor.forward_ws(next_obs, &mut sc.target_actor);
             space::sample_into(
                 a.space,
-                p.view(),
-                s.next_act[j].view_mut(),
-                s.next_noise[j].view_mut(),
+                sc.target_actor.output().view(),
+                sc.next_act.view_mut(),
+                sc.next_noise.view_mut(),
                 &mut self.update_rng,
             );
         }
-        // Column layout of a centralised critic input: all obs, then all actions.
-        let obs_off: Vec<usize> = self
-            .agents
-            .iter()
-            .scan(0, |o, a| {
-                let v = *o;
-                *o += a.obs_dim;
-                Some(v)
-            })
-            .collect();
-        let total_obs: usize = self.agents.iter().map(|a| a.obs_dim).sum();
-        let act_off: Vec<usize> = self
-            .agents
-            .iter()
-            .scan(total_obs, |o, a| {
-                let v = *o;
-                *o += a.space.action_dim();
-                Some(v)
-            })
-            .collect();
         let central = self.cfg.critic == CriticMode::Centralised;
+        // Column layout of a centralised critic input: all obs, then all actions.
+        let total_obs: usize = self.agents.iter().map(|a| a.obs_dim).sum();
+        let mut obs_off = Vec::with_capacity(n);
+        let mut act_off = Vec::with_capacity(n);
+        let (mut o, mut c) = (0, total_obs);
+        for a in &self.agents {
+            obs_off.push(o);
+            act_off.push(c);
+            o += a.obs_dim;
+            c += a.space.action_dim();
+        }
         if central {
             for j in 0..n {
                 put_cols(&mut s.x, obs_off[j], s.batch.obs[j].view());
                 put_cols(&mut s.x, act_off[j], s.batch.act[j].view());
                 put_cols(&mut s.x_next, obs_off[j], s.batch.next_obs[j].view());
-                put_cols(&mut s.x_next, act_off[j], s.next_act[j].view());
+                put_cols(&mut s.x_next, act_off[j], s.agents[j].next_act.view());
+            }
+            s.x_policy.assign(&s.x);
+        } else {
+            for (j, sc) in s.agents.iter_mut().enumerate() {
+                let od = self.agents[j].obs_dim;
+                put_cols(&mut sc.x, 0, s.batch.obs[j].view());
+                put_cols(&mut sc.x, od, s.batch.act[j].view());
+                put_cols(&mut sc.x_next, 0, s.batch.next_obs[j].view());
+                put_cols(&mut sc.x_next, od, sc.next_act.view());
+                sc.x_policy.assign(&sc.x);
             }
         }
+        let rows = s.batch.len().max(1) as f32;
+        let (g, reward_scale) = (self.cfg.gamma, self.cfg.reward_scale);
         let mut stats = UpdateStats::default();
-        for i in 0..n {
-            let (od, ad) = (self.agents[i].obs_dim, self.agents[i].space.action_dim());
-            let (x, x_next, a_col) = if central {
-                (s.x.view(), s.x_next.view(), act_off[i])
-            } else {
-                let w = od + ad;
-                let mut xl = s.x.slice_axis_mut(Axis(1), Slice::from(0..w));
-                xl.slice_axis_mut(Axis(1), Slice::from(0..od))
-                    .assign(&s.batch.obs[i]);
-                xl.slice_axis_mut(Axis(1), Slice::from(od..w))
-                    .assign(&s.batch.act[i]);
-                let mut xn = s.x_next.slice_axis_mut(Axis(1), Slice::from(0..w));
-                xn.slice_axis_mut(Axis(1), Slice::from(0..od))
-                    .assign(&s.batch.next_obs[i]);
-                xn.slice_axis_mut(Axis(1), Slice::from(od..w))
-                    .assign(&s.next_act[i]);
-                (
-                    s.x.slice_axis(Axis(1), Slice::from(0..w)),
-                    s.x_next.slice_axis(Axis(1), Slice::from(0..w)),
-                    od,
-                )
-            };
+        for (i, sc) in s.agents.iter_mut().enumerate() {
             let agent = &mut self.agents[i];
-            // Critic: y = r + γ (1 − done) Q'(x', a').
-            let mut y = agent.target_critic.forward(&x_next);
-            let g = self.cfg.gamma;
-            y.zip_mut_with(&s.batch.done, |q, &d| *q *= g * (1.0 - d));
-            y += &s.batch.rew[i];
-            let cache = agent.critic.forward_cached(&x);
-            let Ok((loss, d_out)) = mse(cache.output(), &y) else {
-                continue;
+            let (x, x_next, x_policy, a_col) = if central {
+                (&s.x, &s.x_next, &mut s.x_policy, act_off[i])
+            } else {
+                (&sc.x, &sc.x_next, &mut sc.x_policy, agent.obs_dim)
             };
-            stats.critic_loss += loss / n as f32;
-            stats.mean_q += cache.output().mean().unwrap_or(0.0) / n as f32;
-            let mut grads = agent.critic.backward_params(&cache, &d_out);
-            clip(&mut grads, self.cfg.grad_clip, self.cfg.clip_mode);
-            let _ = agent.critic_opt.step(&mut agent.critic, &grads);
+            // Critic: y = r + γ (1 − done) Q'(x', a').
+            agent
+                .target_critic
+                .forward_ws(x_next, &mut sc.target_critic);
+            Zip::from(&mut s.y)
+                .and(sc.target_critic.output())
+                .and(&s.batch.done)
+                .and(&s.batch.rew[i])
+                .for_each(|y, &q, &d, &r| *y = reward_scale * r + g * (1.0 - d) * q);
+            agent.critic.forward_ws(x, &mut sc.critic);
+            let mut loss = 0.0f64;
+            let mut q_sum = 0.0f64;
+            let (q_out, d_out) = sc.critic.output_and_d_output_mut();
+            Zip::from(d_out).and(q_out).and(&s.y).for_each(|d, &q, &y| {
+                let e = q - y;
+                loss += f64::from(e) * f64::from(e);
+                q_sum += f64::from(q);
+                *d = 2.0 * e / rows;
+            });
+            stats.critic_loss += (loss / f64::from(rows)) as f32 / n as f32;
+            stats.mean_q += (q_sum / f64::from(rows)) as f32 / n as f32;
+            agent.critic.backward_ws(
+                x,
+                &mut sc.critic,
+                Some(&mut sc.critic_grads),
+                InputGrad::None,
+            );
+            clip(&mut sc.critic_grads, self.cfg.grad_clip, self.cfg.clip_mode);
+            let _ = agent.critic_opt.step(&mut agent.critic, &sc.critic_grads);
             // Actor: maximise Q(x with a_i ← sample(μ_i(o_i))) − reg·mean(p²).
-            let mut a_noise = Array2::zeros((s.batch.len(), ad));
-            space::draw_noise(agent.space, a_noise.view_mut(), &mut self.update_rng);
-            let (a_loss, mut a_grads) = actor_loss_grad(
+            space::draw_noise(agent.space, sc.noise.view_mut(), &mut self.update_rng);
+            let a_loss = policy_grad(
                 &agent.actor,
                 &agent.critic,
                 agent.space,
                 s.batch.obs[i].view(),
-                x,
+                x_policy,
                 a_col,
-                a_noise.view(),
+                sc.noise.view(),
                 self.cfg.actor_reg,
+                &mut sc.policy,
             );
+            // Restore the sampled actions for the next agent's policy step.
+            if central {
+                put_cols(x_policy, a_col, s.batch.act[i].view());
+            }
             stats.actor_loss += a_loss / n as f32;
-            clip(&mut a_grads, self.cfg.grad_clip, self.cfg.clip_mode);
-            let _ = agent.actor_opt.step(&mut agent.actor, &a_grads);
+            clip(&mut sc.policy.grads, self.cfg.grad_clip, self.cfg.clip_mode);
+            let _ = agent.actor_opt.step(&mut agent.actor, &sc.policy.grads);
         }
         let tau = self.cfg.tau;
         for a in &mut self.agents {

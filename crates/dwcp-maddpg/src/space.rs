@@ -180,6 +180,30 @@ pub fn backward(
     reg: f32,
 ) -> Array2<f32> {
     let mut d_params = Array2::<f32>::zeros(params.raw_dim());
+    backward_into(
+        space,
+        params,
+        action,
+        noise,
+        d_action,
+        reg,
+        d_params.view_mut(),
+    );
+    d_params
+}
+
+/// [`backward`] into a caller-provided `d_params` (shaped like `params`;
+/// every entry is overwritten).
+pub fn backward_into(
+    space: ActionSpace,
+    params: ArrayView2<f32>,
+    action: ArrayView2<f32>,
+    noise: ArrayView2<f32>,
+    d_action: ArrayView2<f32>,
+    reg: f32,
+    mut d_params: ArrayViewMut2<f32>,
+) {
+    d_params.fill(0.0);
     match space {
         ActionSpace::Categorical { size, .. } => {
             for ((mut dp, y), dy) in d_params
@@ -225,7 +249,6 @@ pub fn backward(
             .and(&params)
             .for_each(|d, &p| *d += scale * p);
     }
-    d_params
 }
 
 #[cfg(test)]

@@ -61,7 +61,12 @@ impl Activation {
 
     /// Turns `dL/dy` into `dL/dz` in place, given the layer outputs `y`.
     pub(crate) fn backprop_inplace(self, grad: &mut Array2<f32>, y: &Array2<f32>) {
-        if self != Activation::Identity {
+        if let (Activation::Relu, Some(g), Some(y)) = (self, grad.as_slice_mut(), y.as_slice()) {
+            // Branch-free so the compiler vectorises it.
+            g.iter_mut()
+                .zip(y)
+                .for_each(|(g, &y)| *g = if y > 0.0 { *g } else { 0.0 });
+        } else if self != Activation::Identity {
             Zip::from(grad)
                 .and(y)
                 .for_each(|g, &y| *g *= self.derivative_from_output(y));

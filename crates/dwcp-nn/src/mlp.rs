@@ -5,9 +5,10 @@ use crate::activation::Activation;
 use crate::dense::{Dense, Init};
 use crate::error::NnError;
 use crate::grads::Gradients;
+use crate::kernels::{self, InputGrad};
 use dwcp_core::codec;
 use dwcp_core::rng::RngCore;
-use ndarray::{Array2, ArrayBase, Axis, Data, Ix2, Slice};
+use ndarray::{Array2, ArrayBase, Data, Ix2, Zip};
 use serde::{Deserialize, Serialize};
 
 /// A stack of dense layers, each followed by its activation. Batches are
@@ -34,13 +35,6 @@ impl TryFrom<MlpRepr> for Mlp {
     fn try_from(r: MlpRepr) -> Result<Self, NnError> {
         Mlp::from_layers(r.layers, r.activations)
     }
-}
-
-/// Which part of `dL/dinput` a backward pass computes.
-enum InputGrad {
-    All,
-    None,
-    Cols(std::ops::Range<usize>),
 }
 
 /// Everything [`Mlp::forward_cached`] keeps for [`Mlp::backward`]: the input
@@ -185,9 +179,8 @@ impl Mlp {
         act: Activation,
         x: &ArrayBase<impl Data<Elem = f32>, Ix2>,
     ) -> Array2<f32> {
-        let mut z = x.dot(&layer.w);
-        z += &layer.b;
-        act.apply(&mut z);
+        let mut z = Array2::zeros((x.nrows(), layer.outputs()));
+        kernels::layer_forward_into(layer, act, x, &mut z.view_mut());
         z
     }
 
@@ -285,28 +278,37 @@ impl Mlp {
             cache.output().dim(),
             "d_out shape differs from the output"
         );
-        let mut grads = Vec::with_capacity(if weights { self.layers.len() } else { 0 });
-        let mut delta = d_out.clone();
-        for i in (0..self.layers.len()).rev() {
-            self.activations[i].backprop_inplace(&mut delta, &cache.activations[i + 1]);
-            let input = &cache.activations[i];
-            if weights {
-                grads.push(Dense {
-                    w: input.t().dot(&delta),
-                    b: delta.sum_axis(Axis(0)),
-                });
-            }
-            let w = &self.layers[i].w;
-            delta = match (i, &input_grad) {
-                (0, InputGrad::None) => Array2::zeros((delta.nrows(), 0)),
-                (0, InputGrad::Cols(c)) => {
-                    delta.dot(&w.slice_axis(Axis(0), Slice::from(c.clone())).t())
-                }
-                _ => delta.dot(&w.t()),
-            };
+        let rows = d_out.nrows();
+        let mut deltas: Vec<Array2<f32>> = self
+            .layers
+            .iter()
+            .map(|l| Array2::zeros((rows, l.outputs())))
+            .collect();
+        if let Some(last) = deltas.last_mut() {
+            last.assign(d_out);
         }
-        grads.reverse();
-        (grads, delta)
+        let mut grads: Vec<Dense> = if weights {
+            self.zero_grads().layers
+        } else {
+            Vec::new()
+        };
+        let d_in_cols = match &input_grad {
+            InputGrad::All => self.input_dim(),
+            InputGrad::None => 0,
+            InputGrad::Cols(c) => c.len(),
+        };
+        let mut d_in = Array2::zeros((rows, d_in_cols));
+        kernels::backprop_into(
+            &self.layers,
+            &self.activations,
+            &cache.activations[0],
+            &cache.activations[1..],
+            &mut deltas,
+            weights.then_some(grads.as_mut_slice()),
+            &input_grad,
+            &mut d_in,
+        );
+        (grads, d_in)
     }
 
     /// A zero gradient with this network's shapes (for accumulation).
@@ -358,9 +360,14 @@ impl Mlp {
                 "soft update between different architectures".into(),
             ));
         }
-        self.params_mut()
-            .zip(source.params())
-            .for_each(|(t, &s)| *t = tau * s + (1.0 - tau) * *t);
+        for (t, s) in self.layers.iter_mut().zip(&source.layers) {
+            Zip::from(&mut t.w)
+                .and(&s.w)
+                .for_each(|t, &s| *t = tau * s + (1.0 - tau) * *t);
+            Zip::from(&mut t.b)
+                .and(&s.b)
+                .for_each(|t, &s| *t = tau * s + (1.0 - tau) * *t);
+        }
         Ok(())
     }
 
