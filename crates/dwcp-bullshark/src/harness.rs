@@ -1,7 +1,7 @@
 //! Simulated Bullshark clusters (feature `sim`) and the lab's throughput
 //! run. The generic machinery is `dwcp_narwhal::harness`.
 
-use crate::{Bullshark, BullsharkNode, orderer};
+use crate::{Bullshark, BullsharkNode, Reputation, orderer, orderer_with_reputation};
 use dwcp_narwhal::NarwhalConfig;
 pub use dwcp_narwhal::harness::{
     CryptoMode, check, delivered_txs, run_until_txs, submit, throughput_config, tx, txs_of,
@@ -42,7 +42,17 @@ pub fn cluster(
 /// nodes down from time zero), offers the load and measures committed
 /// tx/s and commit latency. Uses the insecure mock when `real_crypto` is
 /// false and the `insecure-mock-crypto` feature is on.
+///
+/// Leaders follow the reputation schedule ([`Reputation::default`]);
+/// [`throughput_round_robin`] is the same run with round-robin leaders.
 pub fn throughput(cfg: &ThroughputConfig) -> LoadReport {
+    let nc = throughput_config(cfg.n);
+    let o = orderer_with_reputation(&nc, Reputation::default());
+    dwcp_narwhal::harness::throughput(cfg, nc, move |_| o.clone())
+}
+
+/// [`throughput`] with round-robin leaders (no reputation).
+pub fn throughput_round_robin(cfg: &ThroughputConfig) -> LoadReport {
     let nc = throughput_config(cfg.n);
     let o = orderer(&nc);
     dwcp_narwhal::harness::throughput(cfg, nc, move |_| o.clone())

@@ -34,9 +34,15 @@
 //!   committed, oldest first; each anchor's not-yet-ordered causal history
 //!   is flattened by round, then author ([`dwcp_narwhal::Committer`]).
 //! - The proposer waits for the anchor's certificate before leaving an
-//!   anchor round, and for `2f + 1` votes on it (or `f + 1` non-votes)
+//!   anchor round, and for `f + 1` votes on it (or `2f + 1` non-votes)
 //!   before leaving the voting round, each wait bounded by
 //!   `leader_timeout` ([`dwcp_narwhal::Orderer::steady_leader`]).
+//! - Optionally ([`Bullshark::with_reputation`], [`schedule`]) leaders
+//!   follow a schedule computed from committed history that skips nodes
+//!   whose anchors did not make it into recent commits; the lab's runs use
+//!   it. Anchors are then committed one at a time, and after a commit that
+//!   changes the schedule the next one is looked for under the new
+//!   schedule, so the order stays a function of the DAG alone.
 //! - Safety: an anchor with `f + 1` votes has a vote in every quorum of the
 //!   next round, so every later committed anchor has a path to it; anchors
 //!   are committed in the same order everywhere. Certificates more than
@@ -55,11 +61,13 @@
 
 pub mod fuzzing;
 mod orderer;
+pub mod schedule;
 
 #[cfg(feature = "sim")]
 pub mod harness;
 
 pub use orderer::Bullshark;
+pub use schedule::{LeaderSchedule, Reputation};
 
 /// The lab's throughput run (see [`harness::throughput`]).
 #[cfg(feature = "sim")]
@@ -75,6 +83,12 @@ pub type BullsharkNode = Narwhal<Bullshark>;
 /// The Bullshark orderer for `cfg`.
 pub fn orderer(cfg: &NarwhalConfig) -> Bullshark {
     Bullshark::new(cfg.n, cfg.f, cfg.gc_depth)
+}
+
+/// The Bullshark orderer for `cfg` with the reputation-based leader
+/// schedule `rep` ([`schedule`]).
+pub fn orderer_with_reputation(cfg: &NarwhalConfig, rep: Reputation) -> Bullshark {
+    Bullshark::with_reputation(cfg.n, cfg.f, cfg.gc_depth, rep)
 }
 
 /// Node `me` of the committee in `cfg`.

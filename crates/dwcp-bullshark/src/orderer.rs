@@ -1,46 +1,101 @@
 //! The partially synchronous Bullshark commit rule.
 
+use crate::schedule::{LeaderSchedule, Reputation};
 use dwcp_core::NodeId;
 use dwcp_narwhal::{CommittedSubDag, Committer, Dag, Orderer, Round, Vertex, round_robin_leader};
 
 /// Bullshark's steady state on a Narwhal DAG: an anchor (leader) every even
-/// round `r ≥ 2`, round-robin; it commits once `f + 1` certificates of round
-/// `r + 1` have it as a parent, after every earlier uncommitted anchor it
-/// has a path to.
+/// round `r ≥ 2`; it commits once `f + 1` certificates of round `r + 1`
+/// have it as a parent, after every earlier uncommitted anchor it has a
+/// path to. Leaders are round-robin ([`Bullshark::new`]) or follow a
+/// reputation-based [`LeaderSchedule`] ([`Bullshark::with_reputation`]).
 #[derive(Clone, Debug)]
 pub struct Bullshark {
     n: usize,
     validity: usize,
     committer: Committer,
+    schedule: Option<LeaderSchedule>,
 }
 
 impl Bullshark {
     /// For `n` nodes tolerating `f` faults, collecting history `gc_depth`
-    /// rounds below the last committed anchor.
+    /// rounds below the last committed anchor; round-robin leaders.
     pub fn new(n: usize, f: usize, gc_depth: Round) -> Bullshark {
         Bullshark {
             n,
             validity: f + 1,
             committer: Committer::new(gc_depth),
+            schedule: None,
         }
     }
 
-    /// The anchor of round `round`: even rounds from 2 on.
+    /// As [`Bullshark::new`], with leaders from a reputation-based
+    /// [`LeaderSchedule`] that skips nodes whose anchors did not make it
+    /// into recent committed history.
+    pub fn with_reputation(n: usize, f: usize, gc_depth: Round, rep: Reputation) -> Bullshark {
+        Bullshark {
+            schedule: Some(LeaderSchedule::new(n, f, rep)),
+            ..Bullshark::new(n, f, gc_depth)
+        }
+    }
+
+    /// The anchor of round `round` under the schedule in force: even
+    /// rounds from 2 on.
     pub fn leader(&self, round: Round) -> Option<NodeId> {
-        (round >= 2 && round.is_multiple_of(2)).then(|| round_robin_leader(round, self.n))
+        match &self.schedule {
+            Some(s) => s.leader(round),
+            None => {
+                (round >= 2 && round.is_multiple_of(2)).then(|| round_robin_leader(round, self.n))
+            }
+        }
+    }
+
+    /// The reputation schedule, if enabled.
+    pub fn schedule(&self) -> Option<&LeaderSchedule> {
+        self.schedule.as_ref()
     }
 
     fn anchor<'a>(&self, dag: &'a Dag, round: Round) -> Option<&'a Vertex> {
-        anchor_of(dag, self.n, round)
+        dag.get(round, self.leader(round)?)
     }
-}
 
-/// The anchor vertex of `round`, if it is an anchor round and present.
-fn anchor_of(dag: &Dag, n: usize, round: Round) -> Option<&Vertex> {
-    if round >= 2 && round.is_multiple_of(2) {
-        dag.get(round, round_robin_leader(round, n))
-    } else {
-        None
+    /// The anchor of `round` if `f + 1` certificates of the next round in
+    /// `dag` have it as a parent.
+    fn directly_committed(&self, dag: &Dag, round: Round) -> Option<Vertex> {
+        let a = self.anchor(dag, round)?;
+        (dag.support(&a.digest, round + 1) >= self.validity).then(|| a.clone())
+    }
+
+    /// Commits `anchor` (directly committed under the schedule in force)
+    /// and the earlier anchors linked to it, one at a time; when a commit
+    /// changes the schedule, the rest is re-derived under the new one from
+    /// the highest directly committed anchor it names.
+    fn commit_scheduled(&mut self, dag: &Dag, anchor: Vertex) -> Vec<CommittedSubDag> {
+        let mut out = vec![];
+        let mut target = Some(anchor);
+        while let Some(a) = target.take() {
+            let chain = self
+                .committer
+                .chain(dag, &a, 2, |r| self.anchor(dag, r).cloned());
+            for v in chain {
+                let previous = self.committer.last_committed_round();
+                let sub = self.committer.order(dag, v);
+                let changed = self
+                    .schedule
+                    .as_mut()
+                    .is_some_and(|s| s.record(previous, &sub));
+                out.push(sub);
+                if changed {
+                    let from = self.committer.last_committed_round();
+                    let top = dag.highest_round();
+                    target = (from + 1..top)
+                        .rev()
+                        .find_map(|r| self.directly_committed(dag, r));
+                    break;
+                }
+            }
+        }
+        out
     }
 }
 
@@ -64,6 +119,9 @@ impl Orderer for Bullshark {
         if dag.support(&anchor.digest, vertex.round()) < self.validity {
             return vec![];
         }
+        if self.schedule.is_some() {
+            return self.commit_scheduled(dag, anchor);
+        }
         let n = self.n;
         let leader_of = |round: Round| anchor_of(dag, n, round).cloned();
         self.committer.commit(dag, &anchor, 2, leader_of)
@@ -78,7 +136,17 @@ impl Orderer for Bullshark {
     }
 
     fn memory(&self) -> usize {
-        self.committer.memory()
+        self.committer.memory() + self.schedule.as_ref().map_or(0, LeaderSchedule::memory)
+    }
+}
+
+/// The round-robin anchor vertex of `round`, if it is an anchor round and
+/// present.
+fn anchor_of(dag: &Dag, n: usize, round: Round) -> Option<&Vertex> {
+    if round >= 2 && round.is_multiple_of(2) {
+        dag.get(round, round_robin_leader(round, n))
+    } else {
+        None
     }
 }
 

@@ -43,7 +43,8 @@
 //!   steady-state leaders ([`Orderer::steady_leader`], Bullshark) the
 //!   proposer also waits, at most `leader_timeout`, for the leader's
 //!   certificate (parents of a leader round) or until the leader surely has
-//!   or lacks `2f + 1` votes (parents of the round after). A node votes for
+//!   the `f + 1` votes that commit it, or surely cannot get them (a quorum
+//!   of non-votes; parents of the round after). A node votes for
 //!   the first valid header per (author, round) once it holds its parents
 //!   and batches (fetched from the author if missing), persisting the vote
 //!   first; a second, different signed header for the same slot yields

@@ -120,8 +120,28 @@ impl Committer {
         dag: &Dag,
         leader: &Vertex,
         step: Round,
-        mut leader_at: impl FnMut(Round) -> Option<Vertex>,
+        leader_at: impl FnMut(Round) -> Option<Vertex>,
     ) -> Vec<CommittedSubDag> {
+        self.chain(dag, leader, step, leader_at)
+            .into_iter()
+            .map(|l| self.order(dag, l))
+            .collect()
+    }
+
+    /// The leaders [`Committer::commit`] would order for `leader`, oldest
+    /// first, without ordering anything: every earlier uncommitted leader
+    /// linked to it (candidates `step` rounds apart, named by `leader_at`),
+    /// then `leader` itself. Empty if `leader` is not above the last
+    /// committed round. An orderer whose leader schedule depends on what
+    /// was committed orders the first of them ([`Committer::order`]) and
+    /// looks again.
+    pub fn chain(
+        &self,
+        dag: &Dag,
+        leader: &Vertex,
+        step: Round,
+        mut leader_at: impl FnMut(Round) -> Option<Vertex>,
+    ) -> Vec<Vertex> {
         if leader.round() <= self.last_committed_round {
             return vec![];
         }
@@ -138,14 +158,14 @@ impl Committer {
             }
             r = r.saturating_sub(step);
         }
+        chain.reverse();
         chain
-            .into_iter()
-            .rev()
-            .map(|l| self.order_one(dag, l))
-            .collect()
     }
 
-    fn order_one(&mut self, dag: &Dag, leader: Vertex) -> CommittedSubDag {
+    /// Orders one leader (above the last committed round, with every
+    /// earlier linked leader already ordered): its causal history not
+    /// ordered before, flattened by (round, author), leader last.
+    pub fn order(&mut self, dag: &Dag, leader: Vertex) -> CommittedSubDag {
         let min_round = leader.round().saturating_sub(self.gc_depth);
         let ordered = &self.ordered;
         let vertices = dag.causal_history(&leader, min_round.max(1), |v| {

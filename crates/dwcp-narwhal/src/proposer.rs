@@ -97,12 +97,14 @@ impl<O: Orderer> Narwhal<O> {
         let prev = r.checked_sub(1)?;
         let l = self.orderer.steady_leader(prev)?;
         let lv = self.dag.get(prev, l)?;
-        // Parents of a voting round: wait until the leader surely has (or
-        // surely lacks) a quorum of votes among them.
+        // Parents of a voting round: wait until the leader surely commits
+        // (`f + 1` votes among them, the commit rule's threshold) or surely
+        // cannot (a quorum of non-votes). Waiting for a quorum of votes
+        // instead would wait out the timer whenever one of exactly `2f + 1`
+        // running nodes did not vote.
         let yes = self.dag.support(&lv.digest, r);
         let no = self.dag.count(r).saturating_sub(yes);
-        let f1 = self.committee.validity();
-        (yes < self.quorum() && no < f1).then_some(deadline)
+        (yes < self.committee.validity() && no < self.quorum()).then_some(deadline)
     }
 
     /// When the proposer next needs a timeout, if it is waiting.
