@@ -12,6 +12,7 @@ mod cluster;
 mod fast;
 mod golden;
 mod normal;
+mod relay;
 mod restore;
 mod viewchange;
 
