@@ -28,6 +28,7 @@ fn main() {
             per_round: 8,
             radius_m: 500.0,
             time_weights: vec![0.5, 0.0],
+            staleness_variants: vec![],
         };
         for r in tcs(&d, &ts, &seeds).expect("tcs") {
             println!("{r:?}");

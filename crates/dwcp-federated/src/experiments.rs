@@ -114,6 +114,8 @@ pub struct TcsRow {
     pub final_accuracy: f64,
     /// Mean relayed clients per round.
     pub relayed_per_round: f64,
+    /// Clients never selected over the whole run (their data never trained).
+    pub never_selected: usize,
 }
 
 /// `fl-tcs` parameters (pre-registered in the lab).
@@ -127,11 +129,20 @@ pub struct TcsSetup {
     pub radius_m: f64,
     /// The TCS time weights `μ` to run (one policy `tcs-feel(mu=μ)` each).
     pub time_weights: Vec<f64>,
+    /// Post-hoc variants `(μ, β)` with the staleness bonus `β` (one policy
+    /// `tcs-feel(mu=μ,staleness=β)` each).
+    pub staleness_variants: Vec<(f64, f64)>,
 }
 
 /// The row name of the TCS policy with time weight `mu`.
 pub fn tcs_policy_name(mu: f64) -> String {
     format!("tcs-feel(mu={mu})")
+}
+
+/// The row name of the post-hoc TCS variant with time weight `mu` and
+/// staleness bonus `beta`.
+pub fn tcs_variant_name(mu: f64, beta: f64) -> String {
+    format!("tcs-feel(mu={mu},staleness={beta})")
 }
 
 /// `fl-tcs`: TCS-FEEL-style selection with relays versus uniform sampling
@@ -162,17 +173,18 @@ pub fn tcs(data: &Dataset, t: &TcsSetup, seeds: &[u64]) -> Result<Vec<TcsRow>, S
         }
         .num_params()
             + 16;
-        let policies: Vec<Option<f64>> = t
+        let policies: Vec<Option<(f64, f64)>> = t
             .time_weights
             .iter()
-            .copied()
+            .map(|&mu| (mu, 0.0))
+            .chain(t.staleness_variants.iter().copied())
             .map(Some)
             .chain([None])
             .collect();
         for policy in policies {
             let log: Arc<Mutex<Vec<RoundPlan>>> = Arc::default();
             let (selector, relays): (Box<dyn crate::select::Selector>, bool) =
-                if let Some(mu) = policy {
+                if let Some((mu, beta)) = policy {
                     (
                         Box::new(Logged {
                             inner: TcsSelector {
@@ -183,6 +195,8 @@ pub fn tcs(data: &Dataset, t: &TcsSetup, seeds: &[u64]) -> Result<Vec<TcsRow>, S
                                 update_bytes,
                                 histograms: hist.clone(),
                                 radio: radio.clone(),
+                                staleness_weight: beta,
+                                last_selected: vec![],
                             },
                             log: log.clone(),
                         }),
@@ -208,7 +222,13 @@ pub fn tcs(data: &Dataset, t: &TcsSetup, seeds: &[u64]) -> Result<Vec<TcsRow>, S
                 .collect();
             let rounds_to_target = r.reached.map(|(round, _)| round);
             rows.push(TcsRow {
-                policy: policy.map_or("uniform".into(), tcs_policy_name),
+                policy: policy.map_or("uniform".into(), |(mu, beta)| {
+                    if beta == 0.0 {
+                        tcs_policy_name(mu)
+                    } else {
+                        tcs_variant_name(mu, beta)
+                    }
+                }),
                 seed,
                 rounds_to_target,
                 mean_round_s: times.iter().sum::<f64>() / times.len().max(1) as f64,
@@ -216,6 +236,13 @@ pub fn tcs(data: &Dataset, t: &TcsSetup, seeds: &[u64]) -> Result<Vec<TcsRow>, S
                 final_accuracy: r.final_accuracy,
                 relayed_per_round: plans.iter().map(|p| p.relays.len() as f64).sum::<f64>()
                     / plans.len().max(1) as f64,
+                never_selected: (1..=t.setup.clients as u32)
+                    .filter(|&c| {
+                        !plans
+                            .iter()
+                            .any(|p| p.participants.contains(&dwcp_core::NodeId(c)))
+                    })
+                    .count(),
             });
         }
     }

@@ -122,6 +122,7 @@ pub mod experiments;
 pub mod fuzzing;
 pub mod message;
 pub mod model;
+pub mod private_runs;
 pub mod rand_util;
 pub mod secure;
 pub mod select;

@@ -18,7 +18,12 @@
 //!   there. Coordinates below `τ` keep accumulating, so nothing is lost for
 //!   good (the error-feedback effect).
 //! - **Round:** local training (E epochs), send changes, then
-//!   `x_i ← W_ii x_i + Σ_j W_ij x̂_j`.
+//!   `x_i ← x_i + Σ_j W_ij (x̂_j − x̂_i)` (CHOCO-gossip-style with step 1:
+//!   the mixing uses the copies everyone holds, the peer's own included,
+//!   and keeps the peer's unsent change `x_i − x̂_i`, so the peers' mean is
+//!   preserved exactly). An earlier version mixed `W_ii x_i + Σ_j W_ij x̂_j`,
+//!   which drops a `(1 − W_ii)` share of every peer's unsent change each
+//!   round: no error feedback for what was below the threshold.
 //!
 //! **TernGrad** (Wen et al. 2017) baseline: a parameter server; every
 //! iteration each worker sends a stochastic ternary (`sign · max|g|`)
@@ -143,15 +148,18 @@ pub fn run_snap(
                 shared[i][k as usize] = x[i][k as usize];
             }
         }
+        // x_i ← x_i + Σ_j W_ij (x̂_j − x̂_i): every peer mixes the copies
+        // its neighbours hold (its own included), and keeps its own
+        // not-yet-sent change x_i − x̂_i. Because W is doubly stochastic
+        // the peers' mean is preserved exactly, so nothing a peer has not
+        // sent yet is lost (it is sent once it exceeds τ).
         x = (0..n)
             .map(|i| {
                 (0..dim)
                     .map(|k| {
-                        w[i].iter()
-                            .map(|&(j, wij)| {
-                                wij as f32 * if j == i { x[i][k] } else { shared[j][k] }
-                            })
-                            .sum()
+                        let mixed: f32 =
+                            w[i].iter().map(|&(j, wij)| wij as f32 * shared[j][k]).sum();
+                        x[i][k] - shared[i][k] + mixed
                     })
                     .collect()
             })

@@ -160,6 +160,12 @@ pub struct TcsSelector {
     pub histograms: Vec<Vec<usize>>,
     /// Radio and compute model.
     pub radio: Radio,
+    /// Weight `β` of the staleness bonus (0 = the pre-registered rule; see
+    /// [`TcsSelector::select_at`]).
+    pub staleness_weight: f64,
+    /// The last round each client (by index) was selected in, 0 for never;
+    /// kept by [`Selector::plan`] (start with an empty vector).
+    pub last_selected: Vec<u64>,
 }
 
 impl TcsSelector {
@@ -174,8 +180,21 @@ impl TcsSelector {
         self.radio.compute_s.get(c).copied().unwrap_or(0.0) + direct.min(via)
     }
 
-    /// The plan for one round over client indices `0..n` (ids `k + 1`).
+    /// The plan for one round over client indices `0..n` (ids `k + 1`),
+    /// the pre-registered rule (no staleness bonus).
     pub fn select(&self, rng: &mut Rng) -> RoundPlan {
+        self.select_at(0, &[], rng)
+    }
+
+    /// The plan for `round`, with the staleness bonus: a client last
+    /// selected in round `l` (0 for never) has `β · (round − l) / (n / m)`
+    /// subtracted from its greedy score, growing by `β` per uniform-sampling
+    /// period `n/m` it waits, so every client is eventually chosen (once it
+    /// is drawn into the pool). With `β = 0` (or `round = 0`) this is [`TcsSelector::select`].
+    /// The bonus is a post-hoc correction: the pre-registered rule gives
+    /// several clients, the largest shards among them, zero chance of
+    /// selection (see the crate's BENCHMARKS entry for `fl-tcs`).
+    pub fn select_at(&self, round: u64, last: &[u64], rng: &mut Rng) -> RoundPlan {
         let n = self.histograms.len();
         let m = self.per_round.clamp(1, n.max(1));
         let classes = self.histograms.first().map_or(0, Vec::len);
@@ -210,7 +229,9 @@ impl TcsSelector {
                     .zip(&global)
                     .map(|((a, &x), g)| ((a + x as f64) / tot.max(1.0) - g).abs())
                     .sum();
-                l1 + self.time_weight * times[c] / median
+                let age = last.get(c).map_or(round, |&l| round.saturating_sub(l)) as f64;
+                let period = n as f64 / m as f64;
+                l1 + self.time_weight * times[c] / median - self.staleness_weight * age / period
             };
             let (best_pos, _) = pool.iter().enumerate().map(|(i, &c)| (i, score(c))).fold(
                 (0, f64::INFINITY),
@@ -269,8 +290,18 @@ impl TcsSelector {
 }
 
 impl Selector for TcsSelector {
-    fn plan(&mut self, _round: u64, _clients: &[NodeId], rng: &mut Rng) -> RoundPlan {
-        self.select(rng)
+    fn plan(&mut self, round: u64, _clients: &[NodeId], rng: &mut Rng) -> RoundPlan {
+        if self.staleness_weight == 0.0 {
+            return self.select(rng);
+        }
+        let plan = self.select_at(round, &self.last_selected, rng);
+        self.last_selected.resize(self.histograms.len(), 0);
+        for p in &plan.participants {
+            if let Some(l) = self.last_selected.get_mut((p.0 as usize).wrapping_sub(1)) {
+                *l = round;
+            }
+        }
+        plan
     }
 }
 
