@@ -11,7 +11,10 @@ per-tensor gradient-norm clip 0.5, gamma 0.95, tau 0.01, Gumbel-softmax
 target actions computed once per round; no critic weight gradients in the
 policy step (critic parameters frozen there), as in the Rust update.
 
-Prints one JSON line: {"median_ms", "mean_ms", "rounds", "torch", "threads"}.
+Prints one JSON line: {"median_ms", "mean_ms", "cpu_mean_ms", "rounds", "torch",
+"threads"}; cpu_mean_ms is the main thread's on-CPU time per round
+(CLOCK_THREAD_CPUTIME_ID), which waiting for a core on a shared machine does
+not inflate.
 Usage: torch_update.py [rounds]
 """
 import json
@@ -104,15 +107,18 @@ def main():
     for _ in range(3):
         update()
     times = []
+    cpu_start = time.thread_time_ns()
     for _ in range(rounds):
         start = time.perf_counter()
         update()
         times.append((time.perf_counter() - start) * 1e3)
+    cpu_mean = (time.thread_time_ns() - cpu_start) / 1e6 / rounds
     mean = sum(times) / len(times)
     times.sort()
     print(json.dumps({
         "median_ms": times[len(times) // 2],
         "mean_ms": mean,
+        "cpu_mean_ms": cpu_mean,
         "rounds": rounds,
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),

@@ -21,6 +21,30 @@ use crate::stats;
 use crate::train::{self, Controller};
 
 const TUNE_BASE: u64 = 5_000_000_000;
+
+/// The learners' hyperparameters on NodeAlloc: the reference configuration
+/// (lr 1e-2, batch 1024, τ 0.01, clip 0.5, warm-up 25,600) with
+/// `update_every` and `gamma` chosen on tuning runs that never touch the
+/// held-out episodes or the experiment's training seeds
+/// (`examples/nodealloc_tune.rs`; grid and results in docs/BENCHMARKS.md).
+/// `quick` scales batch and warm-up down by 4 for short runs.
+pub fn tuned_trainer(quick: bool) -> MaddpgConfig {
+    let mut c = MaddpgConfig {
+        update_every: TUNED_UPDATE_EVERY,
+        gamma: TUNED_GAMMA,
+        ..MaddpgConfig::default()
+    };
+    if quick {
+        c.batch = 256;
+        c.warmup = 256 * 25;
+    }
+    c
+}
+
+/// Environment steps between update rounds chosen by tuning (reference: 100).
+pub const TUNED_UPDATE_EVERY: usize = 25;
+/// Discount chosen by tuning (reference: 0.95); jobs live at most 3 steps.
+pub const TUNED_GAMMA: f32 = 0.9;
 const TRAIN_BASE: u64 = 7_000_000_000;
 
 /// What to run.
@@ -190,7 +214,7 @@ fn train_run(
     Ok((evaluate(&mut policies, rho, x.eval_episodes, 0), curve))
 }
 
-fn learner_result(name: &str, runs: &[RunOut]) -> MethodResult {
+fn learner_result(name: &str, cfg: &MaddpgConfig, runs: &[RunOut]) -> MethodResult {
     let per_seed: Vec<f64> = runs
         .iter()
         .map(|(ms, _)| mean_of(ms, EpisodeMetrics::efficiency))
@@ -222,7 +246,10 @@ fn learner_result(name: &str, runs: &[RunOut]) -> MethodResult {
         .collect();
     MethodResult {
         method: name.into(),
-        params: "reference hyperparameters".into(),
+        params: format!(
+            "lr {}, gamma {}, tau {}, batch {}, warm-up {}, update every {} steps, grad clip {}",
+            cfg.lr, cfg.gamma, cfg.tau, cfg.batch, cfg.warmup, cfg.update_every, cfg.grad_clip
+        ),
         efficiency: stats::mean(&per_seed),
         efficiency_ci: if per_seed.len() > 1 {
             stats::ci95(&per_seed)
@@ -313,7 +340,7 @@ pub fn run(x: &NodeAllocExperiment) -> Result<NodeAllocReport, MaddpgError> {
     let mut gains = vec![];
     for (ri, &rho) in x.loads.iter().enumerate() {
         let mut methods = vec![];
-        for (li, (name, _)) in learners.iter().enumerate() {
+        for (li, (name, cfg)) in learners.iter().enumerate() {
             let mut runs = vec![];
             for (k, &(l, r, _)) in jobs.iter().enumerate() {
                 if l == li && r == ri {
@@ -324,7 +351,7 @@ pub fn run(x: &NodeAllocExperiment) -> Result<NodeAllocReport, MaddpgError> {
                     }
                 }
             }
-            methods.push(learner_result(name, &runs));
+            methods.push(learner_result(name, cfg, &runs));
         }
         for kind in [
             HeuristicKind::Random,
