@@ -28,17 +28,19 @@
 //!   the coin is combined: optimistically once per wave, bad shares found
 //!   by bisection and skipped, so a Byzantine share cannot bias or block
 //!   the coin while `f + 1` honest shares are present).
-//! - When a certificate of round `L + 3` enters the DAG, its `2f + 1`
-//!   parents of round `L + 2` carry enough shares: the coin is combined
-//!   (the signature is unique, whichever shares are used), hashed, and
-//!   names the leader of `L`.
+//! - The wave of `L` ends when the node holds a quorum (`2f + 1`) of
+//!   round-`L + 2` certificates, i.e. when it may enter round `L + 3` (the
+//!   paper's rule); they carry enough shares: the coin is combined (the
+//!   signature is unique, whichever shares are used), hashed, and names
+//!   the leader of `L`. The first certificate of round `L + 3` checks the
+//!   wave again (a quorum of `L + 2` lies below it).
 //! - The leader commits if `f + 1` certificates of round `L + 1` have it
 //!   as a parent; earlier uncommitted leaders reachable by a path commit
 //!   first, and each leader's unordered causal history is flattened by
 //!   round, then author (the machinery shared with Bullshark,
 //!   [`dwcp_narwhal::Committer`]).
 //! - Compared with Bullshark, a leader of round `L` commits no earlier
-//!   than round `L + 3` (Bullshark: `L + 1`), which is where Tusk's extra
+//!   than the end of round `L + 2` (Bullshark: `L + 1`), which is where Tusk's extra
 //!   latency comes from. There are no leader timers: the proposer advances
 //!   as soon as it has a quorum of parents.
 //!

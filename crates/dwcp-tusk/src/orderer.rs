@@ -29,6 +29,7 @@ pub fn is_leader_round(round: Round) -> bool {
 pub struct Tusk {
     n: usize,
     validity: usize,
+    quorum: usize,
     committer: Committer,
     public: Arc<ThresholdPublic>,
     share: ThresholdShare,
@@ -61,6 +62,7 @@ impl Tusk {
         Tusk {
             n,
             validity: f + 1,
+            quorum: dwcp_core::Committee::with_faults(n, f).map_or(2 * f + 1, |c| c.quorum()),
             committer: Committer::new(gc_depth),
             public,
             share,
@@ -96,11 +98,51 @@ impl Tusk {
 
 impl Orderer for Tusk {
     fn on_insert(&mut self, dag: &Dag, vertex: &Vertex) -> Vec<CommittedSubDag> {
-        // A certificate of round L + 3 means a quorum of round L + 2 is
-        // here: enough shares for the coin of round L.
-        let Some(l) = vertex.round().checked_sub(3) else {
-            return vec![];
-        };
+        // The wave of leader round L ends when a quorum of round L + 2 is
+        // here (the node may enter round L + 3): enough shares for the coin.
+        // A certificate of round L + 3 (a quorum of L + 2 below it) is
+        // checked too, for waves that ended without the leader's support.
+        let q = vertex.round();
+        let mut subs = vec![];
+        if let Some(l) = q.checked_sub(2) {
+            if dag.count(q) >= self.quorum {
+                subs = self.try_commit(dag, l);
+            }
+        }
+        if subs.is_empty() {
+            if let Some(l) = q.checked_sub(3) {
+                subs = self.try_commit(dag, l);
+            }
+        }
+        subs
+    }
+
+    fn last_committed_round(&self) -> Round {
+        self.committer.last_committed_round()
+    }
+
+    fn coin_share(&self, round: Round) -> Option<PartialSig> {
+        let l = round.checked_sub(2)?;
+        is_leader_round(l).then(|| self.share.sign(&coin_message(l)))
+    }
+
+    fn check_coin(&self, header: &Header) -> bool {
+        let wanted = header.round.checked_sub(2).filter(|l| is_leader_round(*l));
+        // Presence only: shares are verified when the coin is combined
+        // (optimistically, once per wave, bad shares skipped), which costs
+        // one pairing check per wave instead of one per header.
+        wanted.is_some() == header.coin.is_some()
+    }
+
+    fn memory(&self) -> usize {
+        self.committer.memory() + self.coins.len()
+    }
+}
+
+impl Tusk {
+    /// Commits the coin-elected leader of round `l` if it has `f + 1`
+    /// votes, after every earlier uncommitted leader linked to it.
+    fn try_commit(&mut self, dag: &Dag, l: Round) -> Vec<CommittedSubDag> {
         if !is_leader_round(l) || l <= self.committer.last_committed_round() {
             return vec![];
         }
@@ -133,27 +175,6 @@ impl Orderer for Tusk {
             .saturating_sub(self.committer.gc_depth());
         self.coins = self.coins.split_off(&keep);
         subs
-    }
-
-    fn last_committed_round(&self) -> Round {
-        self.committer.last_committed_round()
-    }
-
-    fn coin_share(&self, round: Round) -> Option<PartialSig> {
-        let l = round.checked_sub(2)?;
-        is_leader_round(l).then(|| self.share.sign(&coin_message(l)))
-    }
-
-    fn check_coin(&self, header: &Header) -> bool {
-        let wanted = header.round.checked_sub(2).filter(|l| is_leader_round(*l));
-        // Presence only: shares are verified when the coin is combined
-        // (optimistically, once per wave, bad shares skipped), which costs
-        // one pairing check per wave instead of one per header.
-        wanted.is_some() == header.coin.is_some()
-    }
-
-    fn memory(&self) -> usize {
-        self.committer.memory() + self.coins.len()
     }
 }
 
@@ -194,12 +215,20 @@ mod tests {
         let s = setup();
         let (l2, l4) = leaders(&s);
         let mut b = DagBuilder::new(N);
-        b.rounds_with_coin(1..=4, &[0, 1, 2, 3], coin(&s));
+        b.rounds_with_coin(1..=3, &[0, 1, 2, 3], coin(&s));
+        let share = coin(&s);
+        let all = [0, 1, 2, 3];
+        // Two round-4 shares reveal the coin, but the wave ends only with a
+        // quorum of round 4.
+        for a in [0, 1] {
+            b.add_with_coin(4, a, &all, share(4, a));
+        }
         let (none, _) = feed(&mut tusk(&s), N, &b.log);
-        assert!(
-            none.is_empty(),
-            "the coin of round 2 is revealed in round 4"
-        );
+        assert!(none.is_empty(), "the wave of round 2 ends in round 4");
+        b.add_with_coin(4, 2, &all, share(4, 2));
+        let (first, _) = feed(&mut tusk(&s), N, &b.log);
+        assert_eq!(first, vec![(2, l2)], "a quorum of round 4 ends the wave");
+        b.add_with_coin(4, 3, &all, share(4, 3));
         b.rounds_with_coin(5..=7, &[0, 1, 2, 3], coin(&s));
         let (committed, order) = feed(&mut tusk(&s), N, &b.log);
         assert_eq!(committed, vec![(2, l2), (4, l4)]);
