@@ -99,6 +99,7 @@ fn probe<O: Orderer + 'static>(
     };
     let (mut wait, mut commit, mut total, mut k) = (0f64, 0f64, 0f64, 0f64);
     let mut by_parity = [(0f64, 0f64); 2];
+    let mut hist = std::collections::BTreeMap::new();
     for (v, &at) in sim.delivered(node).iter().zip(sim.delivered_at(node)) {
         if v.author != node {
             continue;
@@ -118,6 +119,14 @@ fn probe<O: Orderer + 'static>(
             commit += (at.saturating_sub(hs)) as f64 / 1e6;
             total += (at - sub) as f64 / 1e6;
             k += 1.0;
+            let commit_round = starts
+                .iter()
+                .take_while(|(_, t)| t.as_nanos() <= at)
+                .last()
+                .map_or(0, |(r, _)| *r);
+            *hist
+                .entry((v.round % 2, commit_round.saturating_sub(v.round)))
+                .or_insert(0u32) += 1;
             let p = &mut by_parity[(v.round % 2) as usize];
             p.0 += (at.saturating_sub(hs)) as f64 / 1e6;
             p.1 += 1.0;
@@ -131,6 +140,7 @@ fn probe<O: Orderer + 'static>(
         by_parity[0].0 / by_parity[0].1,
         by_parity[1].0 / by_parity[1].1
     );
+    println!("{name}: (header round parity, rounds until commit) -> txs: {hist:?}");
     let s = sim.engine(node).map(|e| e.stats().clone());
     println!("{name}: stats {s:?}");
     let committed = sim
