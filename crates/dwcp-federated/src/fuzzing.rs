@@ -91,6 +91,68 @@ pub fn server_engine(data: &[u8]) {
     }
 }
 
+/// Runs a secure-aggregation federation (4 clients, threshold 3, a tiny
+/// model) while a script read from `data` injects forged secure-aggregation
+/// messages (decoded from the script, or masked inputs of random bytes) from
+/// any node to any node, crashes clients and advances rounds. No engine may
+/// panic and the server's model must stay finite.
+pub fn secure_federation(data: &[u8]) {
+    use crate::client::Client;
+    use crate::data::Dataset;
+    use crate::message::SecAggEnvelope;
+    use crate::sim::Federation;
+    use dwcp_privacy::SecAggMessage;
+    let mut cfg = FlConfig::new(4);
+    cfg.model.sizes = vec![2, 2];
+    cfg.rounds = 6;
+    cfg.privacy.secure_aggregation = true;
+    cfg.max_weight_per_client = 16;
+    let shard = Dataset {
+        x: vec![0.0, 1.0, 1.0, 0.0],
+        labels: vec![0, 1],
+        dim: 2,
+        classes: 2,
+    };
+    let Ok(server) = Server::new(cfg.clone(), 3) else {
+        return;
+    };
+    let clients: Option<Vec<Client>> = (1..=4)
+        .map(|i| Client::new(cfg.clone(), NodeId(i), shard.clone(), 3).ok())
+        .collect();
+    let Some(clients) = clients else { return };
+    let mut fed = Federation::new(server, clients, 3);
+    fed.install_secagg_keys(9);
+    let mut cur = ByteCursor::new(data);
+    while !cur.is_empty() && !fed.server.is_done() {
+        let from = NodeId(cur.below(6) as u32);
+        let to = NodeId(cur.below(5) as u32);
+        let round = fed.server.round().saturating_sub(cur.below(2));
+        match cur.below(4) {
+            0 => {
+                let n = cur.below(160) as usize;
+                if let Ok(msg) = codec::decode::<SecAggMessage>(cur.take(n)) {
+                    fed.inject(from, to, FlMessage::SecAgg(SecAggEnvelope { round, msg }));
+                }
+            }
+            1 => {
+                let n = cur.below(64) as usize;
+                let msg = SecAggMessage::MaskedInput(cur.take(n).to_vec());
+                fed.inject(from, to, FlMessage::SecAgg(SecAggEnvelope { round, msg }));
+            }
+            2 => {
+                let kinds = ["advertise-keys", "share-keys", "masked-input"];
+                let k = kinds
+                    .get(cur.below(3) as usize)
+                    .copied()
+                    .unwrap_or("share-keys");
+                fed.crash_after.insert(to, k);
+            }
+            _ => fed.run(1, |_, _, _| {}),
+        }
+        assert!(fed.server.model().iter().all(|x| x.is_finite()));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,7 +165,9 @@ mod tests {
                 .collect();
             update_decoder(&data);
             server_engine(&data);
+            secure_federation(&data);
         }
+        dwcp_core::fuzz::random_inputs(11, 100, 600, |_, d| secure_federation(d));
         let v = crate::wire::encode_dense(&[1.0; 3]);
         update_decoder(&[0, 3].iter().chain(&v).copied().collect::<Vec<_>>());
     }
