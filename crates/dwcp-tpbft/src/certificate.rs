@@ -201,3 +201,35 @@ impl Follower {
         &self.log
     }
 }
+
+/// One epoch's committed log certified by its primary group, and whether a
+/// [`Follower`] outside the group accepted it: the members for which
+/// `signs` holds each sign [`Decision`] `{ epoch, index: 0, value }` (where
+/// `value` is the digest of the epoch's committed log), the first `f + 1`
+/// shares combine into a certificate, and a new follower checks it under
+/// the group key alone. `None` when too few members sign (a follower then
+/// learns nothing).
+pub fn certify_log(
+    election: &Election,
+    seed: u64,
+    mock: bool,
+    signs: impl Fn(NodeId) -> bool,
+    value: Digest,
+) -> Option<DecisionCertificate> {
+    let (key, signers) = deal(election, seed, mock);
+    let decision = Decision {
+        epoch: election.epoch,
+        index: 0,
+        value,
+    };
+    let t = election.f + 1;
+    let shares: BTreeMap<NodeId, PartialSig> = signers
+        .iter()
+        .filter(|s| signs(s.node))
+        .take(t)
+        .map(|s| (s.node, s.sign(&decision)))
+        .collect();
+    let cert = key.combine(decision, &shares).ok()?;
+    let mut follower = Follower::new(key);
+    follower.accept(&cert).ok().map(|()| cert)
+}

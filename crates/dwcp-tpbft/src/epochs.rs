@@ -136,6 +136,10 @@ pub struct EpochReport {
     pub trust: Vec<f64>,
     /// Nodes marked Byzantine so far.
     pub marked: Vec<NodeId>,
+    /// T-PBFT only: whether the epoch's committed log (at the observer) was
+    /// certified by the honest members of the primary group and accepted by
+    /// a follower outside the group ([`crate::certify_log`]).
+    pub certified: bool,
 }
 
 /// A whole run.
@@ -190,6 +194,12 @@ impl RunReport {
             .iter()
             .filter(|e| e.trust.get(node.index()).is_some_and(|t| *t < tau))
             .count() as u64
+    }
+
+    /// Epochs whose committed log a follower accepted from a group
+    /// certificate.
+    pub fn certified_epochs(&self) -> u64 {
+        self.epochs.iter().filter(|e| e.certified).count() as u64
     }
 
     /// Whether every epoch was safe.
@@ -307,6 +317,12 @@ pub fn run(cfg: &RunConfig) -> RunReport {
             }
         }
         let safety = harness::check(&sim).map_err(|v| v.to_string());
+        let certified = cfg.protocol == Protocol::TPbft && {
+            let log = sim.delivered(observer);
+            let value = dwcp_core::Digest::of_value(log.get(..seen).unwrap_or(log));
+            let honest = |x: NodeId| !byz.contains(&x);
+            crate::certify_log(&election, seed, !cfg.real_crypto, honest, value).is_some()
+        };
         let final_view = sim.engine(observer).map_or(0, |e| e.view());
         update_ledger(&mut ledger, &sim, &election, final_view, &keys);
         let trust = ledger.scores().map(|s| s.values).unwrap_or_default();
@@ -321,6 +337,7 @@ pub fn run(cfg: &RunConfig) -> RunReport {
             safety,
             trust,
             marked: ledger.byzantine().iter().copied().collect(),
+            certified,
         });
     }
     RunReport { epochs }

@@ -28,18 +28,20 @@
 //!
 //! ## What is and is not implemented
 //!
-//! - The primary group signs *decisions* (certificates for followers); the
-//!   engine's pre-prepare is still signed by the single primary of the view,
-//!   because dwcp-pbft's `Policy` has no hook to replace the proposal
-//!   signature. The hook that would be needed: a `Policy::proposal_signers`
-//!   / `verify_proposal` pair so that a pre-prepare can carry a threshold
-//!   signature of the primary group.
+//! - The primary group signs *decisions* (certificates for followers): at
+//!   the end of every simulated epoch its honest members threshold-sign the
+//!   digest of the epoch's committed log and a [`Follower`] checks the
+//!   combined signature ([`certify_log`]; `EpochReport::certified`). The
+//!   engine's pre-prepare is still signed by the single primary of the
+//!   view: a group-signed pre-prepare needs an endorsement round in
+//!   dwcp-pbft (group members broadcast shares on the primary's proposal,
+//!   backups prepare only once `f + 1` shares verify; a new message kind,
+//!   since `PrePrepare` has no room for it without changing the wire
+//!   format), which is not implemented.
 //! - The consensus group is every member, weighted by trust (low-trust
 //!   members still vote, with less weight); excluding them from voting
-//!   would need `Policy::vote_targets` to route votes to the group only and
-//!   non-members to learn decisions from [`DecisionCertificate`]s, which are
-//!   implemented and tested but not yet produced inside the simulated epoch
-//!   loop.
+//!   would need `Policy::vote_targets` to route votes to the group only,
+//!   non-members learning decisions from [`DecisionCertificate`]s.
 //! - Equivocating primaries are caught through dwcp-pbft's relay
 //!   ([`TrustPolicy`] turns on `Policy::report_own_votes`): view-changes
 //!   carry the signed pre-prepare each replica voted for, so the conflicting
@@ -75,7 +77,7 @@ mod policy;
 pub mod slow;
 
 pub use certificate::{
-    Decision, DecisionCertificate, FollowError, Follower, GroupKey, GroupSigner, deal,
+    Decision, DecisionCertificate, FollowError, Follower, GroupKey, GroupSigner, certify_log, deal,
 };
 pub use election::{Election, ElectionParams, checked_committee, heaviest};
 pub use evidence::PbftEquivocation;

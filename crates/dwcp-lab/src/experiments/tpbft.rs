@@ -57,7 +57,7 @@ pub fn run_throughput(ctx: &Ctx) -> ExperimentResult {
                 "scenario": label, "protocol": name, "n": n, "decisions": r.decisions(),
                 "decisions_per_s": r.throughput(), "view_changes_per_1000": r.view_changes_per_1000(),
                 "messages_per_decision": r.messages_per_decision(), "mean_latency_ms": r.mean_latency_ms(),
-                "safe": r.safe(),
+                "safe": r.safe(), "epochs": r.epochs.len(), "certified_epochs": r.certified_epochs(),
             }));
             pair.push(r);
         }
@@ -112,6 +112,11 @@ pub fn run_throughput(ctx: &Ctx) -> ExperimentResult {
         .chain(long.iter())
         .filter(|r| !r.safe())
         .count();
+    let uncertified: u64 = table
+        .iter()
+        .map(|(_, p)| &p[1])
+        .map(|r| r.epochs.len() as u64 - r.certified_epochs())
+        .sum();
     let claims = vec![
         Claim::new(
             "T-PBFT throughput gain over PBFT, f silent Byzantine primaries",
@@ -144,6 +149,14 @@ pub fn run_throughput(ctx: &Ctx) -> ExperimentResult {
             0.0,
             "runs",
             "prefix agreement, no duplicates, validity over honest logs",
+        ),
+        Claim::new(
+            "T-PBFT epochs whose log no follower could learn from a group certificate",
+            uncertified as f64,
+            Op::Le,
+            0.0,
+            "epochs",
+            "f + 1 honest primary-group members threshold-sign the epoch's log digest (blsttc)",
         ),
         Claim::new(
             "T-PBFT / PBFT throughput without faults (no regression)",

@@ -79,3 +79,19 @@ fn too_few_or_foreign_shares_do_not_certify() {
     let mut follower = Follower::new(key);
     assert_eq!(follower.accept(&cert), Err(FollowError::BadSignature));
 }
+
+#[test]
+fn an_epoch_log_is_certified_only_with_f_plus_one_signing_members() {
+    let e = election();
+    let value = Digest::of(b"epoch log");
+    let group = e.primary_group.clone();
+    assert_eq!(group.len(), 5);
+    // f + 1 = 3 members sign: certified, under the epoch's group key.
+    let three = |x: NodeId| group[..3].contains(&x);
+    let cert = certify_log(&e, 5, false, three, value).expect("certified");
+    assert_eq!(cert.decision.value, value);
+    assert_eq!(cert.decision.epoch, e.epoch);
+    // Only f = 2 sign (the others withhold): no certificate.
+    let two = |x: NodeId| group[..2].contains(&x);
+    assert!(certify_log(&e, 5, false, two, value).is_none());
+}
