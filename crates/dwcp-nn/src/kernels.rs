@@ -4,7 +4,7 @@
 
 use crate::activation::Activation;
 use crate::dense::Dense;
-use crate::linalg::gemm;
+use crate::linalg::{gemm, gemm_bias};
 use ndarray::{Array2, ArrayBase, ArrayViewMut2, Axis, Data, Ix2, Slice};
 
 /// Which part of `dL/dinput` a backward pass computes.
@@ -37,6 +37,12 @@ pub(crate) fn layer_forward_into(
     x: &ArrayBase<impl Data<Elem = f32>, Ix2>,
     out: &mut ArrayViewMut2<'_, f32>,
 ) {
+    if matches!(act, Activation::Identity | Activation::Relu)
+        && let Some(b) = layer.b.as_slice()
+        && gemm_bias(x, &layer.w, b, act == Activation::Relu, out).is_some()
+    {
+        return;
+    }
     gemm(1.0, x, &layer.w, 0.0, out);
     let n = layer.outputs();
     let b = layer.b.as_slice();

@@ -72,7 +72,8 @@
 //!   the fallback matrix product (`matrixmultiply`) for strided views. 0.16
 //!   builds cleanly with its `serde` feature against the workspace's serde
 //!   and its MSRV is far below ours; nothing here needs 0.17's additions.
-//! - `gemmkit` 0.1 (default features off: no rayon): the matrix products of
+//! - `gemmkit` 0.1 (default features off, so no rayon; `epilogue` for the
+//!   fused bias + ReLU store of a layer's forward product): the products of
 //!   every layer on contiguous arrays. Pure Rust with safe slice entry points
 //!   and runtime dispatch to AVX-512 / AVX2+FMA / NEON kernels; on the
 //!   AVX-512 machines we run on it is about 2.5× faster than

@@ -59,3 +59,36 @@ pub(crate) fn gemm<S1, S2>(
         _ => general_mat_mul(alpha, a, b, beta, c),
     }
 }
+
+/// `c ← relu?(a · b + bias)` in one pass (bias per column of `c`) when all
+/// views are contiguous; `None` (nothing written) otherwise.
+pub(crate) fn gemm_bias<S1, S2>(
+    a: &ArrayBase<S1, Ix2>,
+    b: &ArrayBase<S2, Ix2>,
+    bias: &[f32],
+    relu: bool,
+    c: &mut ArrayViewMut2<'_, f32>,
+) -> Option<()>
+where
+    S1: Data<Elem = f32>,
+    S2: Data<Elem = f32>,
+{
+    let (m, n) = c.dim();
+    let shapes_ok = a.ncols() == b.nrows() && (a.nrows(), b.ncols()) == (m, n) && bias.len() == n;
+    if m == 0 || n == 0 || a.ncols() == 0 || !shapes_ok || !c.is_standard_layout() {
+        return None;
+    }
+    let (am, bm) = (as_mat(a)?, as_mat(b)?);
+    let cs = c.as_slice_mut()?;
+    gemmkit::gemm_fused(
+        1.0,
+        am,
+        bm,
+        0.0,
+        MatMut::from_row_major(cs, m, n),
+        Some(gemmkit::Bias::PerCol(bias)),
+        relu.then_some(gemmkit::Activation::Relu),
+        Parallelism::Serial,
+    );
+    Some(())
+}
