@@ -55,6 +55,11 @@
 //! individual update, so clipping happens on the client and noise must be
 //! distributed (each client adds `N(0, σ²S²/n)`; the sum then carries
 //! `N(0, σ²S²)` when all `n` contribute honestly) — the caller's choice.
+//! `dwcp-federated` wires both into its round engines (`Privacy` in its
+//! configuration): its clients run [`SecAggClient`] and its server
+//! [`SecAggServer`] for every round, with ids translated per round, and
+//! under secure aggregation each client adds `N(0, σ²S²/t)` (`t` the
+//! threshold) so the recovered sum always carries the full noise.
 //!
 //! # The protocol
 //!
