@@ -140,6 +140,21 @@ fn probe<O: Orderer + 'static>(
         by_parity[0].0 / by_parity[0].1,
         by_parity[1].0 / by_parity[1].1
     );
+    // Transactions submitted in the window that their client never delivered.
+    let mut missing = std::collections::BTreeMap::new();
+    for (ci, c) in clients.iter().enumerate() {
+        let got: std::collections::BTreeSet<u64> =
+            sim.delivered(*c).iter().flat_map(txs_of).collect();
+        let k = (0..spec.count())
+            .filter(|id| *id as usize % clients.len() == ci)
+            .filter(|id| (w0..w1).contains(&(spec.start.as_nanos() + id * interval)))
+            .filter(|id| !got.contains(id))
+            .count();
+        if k > 0 {
+            missing.insert(c.0, k);
+        }
+    }
+    println!("{name}: window transactions never delivered at their client: {missing:?}");
     println!("{name}: (header round parity, rounds until commit) -> txs: {hist:?}");
     let s = sim.engine(node).map(|e| e.stats().clone());
     println!("{name}: stats {s:?}");
