@@ -97,22 +97,36 @@ pub fn dp_fedavg(
     })
 }
 
+/// Secure versus plaintext FedAvg on one federation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SecureVsPlain {
+    /// With secure aggregation.
+    pub secure: PrivateRun,
+    /// Plaintext FedAvg without the dropped clients.
+    pub plain: PrivateRun,
+    /// Largest coordinate difference of the two global models after round 1.
+    pub first_round_max_diff: f64,
+    /// The fixed-point code's half step `1/(2·scale)`, the bound on the
+    /// first round's difference (plus f32 rounding).
+    pub half_step: f64,
+}
+
 /// Secure versus plaintext FedAvg on the same federation: `dropout_percent`
 /// of the clients (the first ones) drop out after sharing their keys in
 /// round 1 and stay away (their masks are removed with their reconstructed
-/// keys; in the plaintext run they are offline throughout). Returns
-/// `(secure, plaintext)`.
+/// keys; in the plaintext run they are offline throughout).
 pub fn secure_vs_plain(
     data: &Dataset,
     setup: &Setup,
     method: &Method,
     dropout_percent: usize,
     seed: u64,
-) -> Result<(PrivateRun, PrivateRun), String> {
+) -> Result<SecureVsPlain, String> {
     let dropped: Vec<NodeId> = (1..=(setup.clients * dropout_percent / 100) as u32)
         .map(NodeId)
         .collect();
     let mut runs = vec![];
+    let mut first = vec![];
     for secure in [true, false] {
         let privacy = Privacy {
             secure_aggregation: secure,
@@ -126,6 +140,8 @@ pub fn secure_vs_plain(
                 fed.offline.insert(d);
             }
         }
+        fed.run(1, |_, _, _| {});
+        first.push(fed.server.model().to_vec());
         let r = drive(&mut fed, &test, setup, method, seed);
         runs.push(PrivateRun {
             accuracy: r.final_accuracy,
@@ -137,5 +153,18 @@ pub fn secure_vs_plain(
     }
     let plain = runs.pop().ok_or("no plaintext run")?;
     let secure = runs.pop().ok_or("no secure run")?;
-    Ok((secure, plain))
+    let first_round_max_diff = match first.as_slice() {
+        [a, b] => a
+            .iter()
+            .zip(b)
+            .map(|(x, y)| f64::from(x - y).abs())
+            .fold(0.0, f64::max),
+        _ => f64::NAN,
+    };
+    Ok(SecureVsPlain {
+        secure,
+        plain,
+        first_round_max_diff,
+        half_step: 0.5 / Privacy::default().secagg.scale,
+    })
 }
