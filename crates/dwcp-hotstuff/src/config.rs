@@ -52,6 +52,11 @@ pub struct HotStuffConfig {
     pub max_mempool: usize,
     /// Most uncommitted transactions a node holds for its clients.
     pub max_pending: usize,
+    /// Client public keys, by client index: when set, every transaction
+    /// must be client-signed ([`crate::client`]); unsigned or forged ones
+    /// are dropped and a proposal carrying one is evidence. `None` accepts
+    /// any transaction (the default).
+    pub clients: Option<Vec<dwcp_crypto::PublicKey>>,
 }
 
 impl HotStuffConfig {
@@ -73,12 +78,21 @@ impl HotStuffConfig {
             view_window: 64,
             max_mempool: 200_000,
             max_pending: 200_000,
+            clients: None,
         }
     }
 
     /// Shares needed for a certificate: `n - f` (`2f + 1` when `n = 3f + 1`).
     pub fn quorum(&self) -> usize {
         self.n - self.f
+    }
+
+    /// Whether `tx` is acceptable: client-signed by a listed client, or
+    /// anything when no client keys are configured.
+    pub fn authentic(&self, tx: &crate::tx::Tx) -> bool {
+        self.clients
+            .as_deref()
+            .is_none_or(|keys| crate::client::verify_tx(tx, keys))
     }
 
     /// The leader of `view` (round robin).

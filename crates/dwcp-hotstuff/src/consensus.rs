@@ -60,6 +60,13 @@ impl HotStuff {
             self.evidence(from, Fault::Protocol("malformed proposal"));
             return;
         }
+        if !block.txs.txs().iter().all(|tx| self.cfg.authentic(tx)) {
+            self.evidence(
+                from,
+                Fault::Protocol("proposal carries a transaction no client signed"),
+            );
+            return;
+        }
         if !self.verify_qc(&block.justify) {
             self.evidence(from, Fault::InvalidSignature);
             return;

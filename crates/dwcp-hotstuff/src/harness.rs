@@ -138,7 +138,7 @@ impl TxIds for Committed {
 /// total order (prefix consistency), one block per height, and validity
 /// (every delivered id was submitted, or is one of the [`INVENTED_IDS`] the
 /// `adversary` module's equivocating leader adds; with Byzantine leaders and
-/// no client signatures, a leader can propose what nobody submitted).
+/// no client keys configured, a leader can propose what nobody submitted).
 pub fn check(sim: &Simulation<HotStuff>) -> Result<(), Violation> {
     sim.check_safety()?;
     sim.check_agreement_by(|c: &Committed| c.height)?;

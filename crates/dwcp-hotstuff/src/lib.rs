@@ -21,7 +21,10 @@
 //!    every [`Record`] it persisted.
 //! 4. **Feed** client transactions ([`Tx`]: an id and shared bytes) with
 //!    `handle_request` at any replica, peer messages with `handle_message`,
-//!    and `handle_timeout` at `next_deadline()`.
+//!    and `handle_timeout` at `next_deadline()`. With client keys in
+//!    [`HotStuffConfig::clients`], transactions must be signed by their
+//!    client ([`client::sign_tx`]); unsigned or forged ones are dropped, and
+//!    a proposal carrying one is evidence against its leader.
 //! 5. **Drain** `poll_output()` after every input: `Send` a [`Message`],
 //!    `Persist` a [`Record`] (durable before any later send: see
 //!    [`persist`]), `Deliver` a [`Committed`] block (height, digest, tx ids;
@@ -95,6 +98,7 @@
 
 #[cfg(feature = "sim")]
 pub mod adversary;
+pub mod client;
 mod config;
 mod consensus;
 pub mod fuzzing;

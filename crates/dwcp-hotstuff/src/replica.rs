@@ -236,6 +236,11 @@ impl HotStuff {
         self.mempool.len()
     }
 
+    /// Transactions this replica holds for its clients until they commit.
+    pub fn pending_len(&self) -> usize {
+        self.pending.len()
+    }
+
     pub(crate) fn send(&mut self, to: Target, msg: Message) {
         self.out.push_back(Output::Send { to, msg });
     }

@@ -108,7 +108,8 @@ impl HotStuff {
     // ---- client transactions ------------------------------------------
 
     pub(crate) fn on_client_tx(&mut self, now: Time, tx: Tx) {
-        if self.recent.contains(&tx.id)
+        if !self.cfg.authentic(&tx)
+            || self.recent.contains(&tx.id)
             || self.pending.contains_key(&tx.id)
             || self.pending.len() >= self.cfg.max_pending
         {
@@ -171,7 +172,10 @@ impl HotStuff {
 
     pub(crate) fn on_forward(&mut self, now: Time, txs: Vec<Tx>) {
         for tx in txs {
-            self.add_to_mempool(now, tx);
+            // A relay may only pass on what a client signed.
+            if self.cfg.authentic(&tx) {
+                self.add_to_mempool(now, tx);
+            }
         }
     }
 

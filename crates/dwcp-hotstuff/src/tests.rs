@@ -269,3 +269,72 @@ fn restore_never_votes_again_and_keeps_the_lock() {
             .any(|o| matches!(o, Output::Persist(Record::Voted(_))))
     );
 }
+
+#[test]
+fn with_client_keys_only_client_signed_transactions_are_voted_for() {
+    let w = World::new();
+    let clients = Keyring::sr25519(2, 77);
+    let keys = Keys {
+        secret: w.ring.secrets[ME.index()].clone(),
+        publics: w.ring.publics.clone(),
+        share: w.th.shares[ME.index()].clone(),
+        threshold: w.th.public.clone(),
+    };
+    let mut cfg = HotStuffConfig::new(N);
+    cfg.clients = Some(clients.publics.clone());
+    let mut r = HotStuff::new(cfg, ME, keys).unwrap();
+    let voted = |out: &[Output<Message, Record, Committed>]| {
+        out.iter().any(|o| {
+            matches!(
+                o,
+                Output::Send {
+                    msg: Message::Vote(_),
+                    ..
+                }
+            )
+        })
+    };
+    let g = Block::genesis();
+    // The leader of view 1 makes up a transaction (w.block's are unsigned).
+    let forged = w.block(&g, 1, 1);
+    let out = feed(&mut r, w.propose(&forged, None));
+    assert!(!voted(&out));
+    assert!(out.iter().any(|o| matches!(
+        o,
+        Output::Evidence(e) if e.culprit == NodeId(1) && matches!(e.fault, Fault::Protocol(_))
+    )));
+    // A block of client-signed transactions in the next view gets a vote.
+    let mut good = w.block(&g, 2, 2);
+    good.author = NodeId(2);
+    good.txs = Batch::from(vec![
+        crate::client::sign_tx(2, 0, b"a", &clients.secrets[0]),
+        crate::client::sign_tx(3, 1, b"b", &clients.secrets[1]),
+    ]);
+    let out = feed(&mut r, w.propose(&good, Some(w.tc(1))));
+    assert!(voted(&out), "{out:?}");
+    // Relayed and client-submitted forgeries never reach the mempool.
+    feed(
+        &mut r,
+        (NodeId(4), Message::Forward(vec![Tx::new(9, vec![9u8])])),
+    );
+    r.handle_request(Time::ZERO, Tx::new(10, vec![10u8]));
+    assert_eq!(r.mempool_len() + r.pending_len(), 0);
+    r.handle_request(
+        Time::ZERO,
+        crate::client::sign_tx(11, 1, b"c", &clients.secrets[1]),
+    );
+    feed(
+        &mut r,
+        (
+            NodeId(4),
+            Message::Forward(vec![crate::client::sign_tx(
+                12,
+                0,
+                b"d",
+                &clients.secrets[0],
+            )]),
+        ),
+    );
+    assert_eq!(r.mempool_len(), 1, "the signed relay is kept");
+    assert_eq!(r.pending_len(), 1, "the signed request is kept");
+}

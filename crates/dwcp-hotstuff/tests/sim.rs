@@ -314,3 +314,63 @@ proptest! {
         check_all(&s);
     }
 }
+
+/// A leader that appends an invented transaction to every block it proposes
+/// (to everybody alike, with a valid proposal signature).
+struct Inventor(dwcp_crypto::SecretKey);
+
+impl dwcp_sim::Adversary<HotStuff> for Inventor {
+    fn name(&self) -> &'static str {
+        "inventing-leader"
+    }
+
+    fn on_output(
+        &mut self,
+        ctx: &mut dwcp_sim::AdversaryCtx<'_, HotStuff>,
+        output: dwcp_sim::OutputOf<HotStuff>,
+    ) {
+        match output {
+            dwcp_core::Output::Send {
+                to,
+                msg: dwcp_hotstuff::Message::Propose { block, tc, .. },
+            } => {
+                let (proposal, block) = dwcp_hotstuff::adversary::conflicting(&block, &self.0);
+                ctx.send(
+                    to,
+                    dwcp_hotstuff::Message::Propose {
+                        proposal,
+                        block,
+                        tc,
+                    },
+                );
+            }
+            other => ctx.emit(other),
+        }
+    }
+}
+
+#[test]
+fn with_client_keys_invented_transactions_are_never_committed() {
+    let clients = Keyring::insecure_mock(2, 41);
+    let keys = mock_keys(4, 41);
+    let mut cfg = HotStuffConfig::new(4);
+    cfg.base_timeout = MS(300);
+    cfg.clients = Some(clients.publics.clone());
+    let mut s = harness::cluster_with(cfg, SimConfig::new(4, 41), keys.clone());
+    s.make_byzantine(NodeId(3), Inventor(keys.keyring.secrets[3].clone()));
+    let secrets = clients.secrets.clone();
+    dwcp_sim::workload::submit_txs(&mut s, 0..60, AT(0), MS(10), &nodes(0..3), move |i| {
+        let c = (i % 2) as u32;
+        dwcp_hotstuff::client::sign_tx(i, c, &i.to_le_bytes(), &secrets[c as usize])
+    });
+    run_until_committed(&mut s, 60, AT(20_000)).unwrap_or_else(|v| panic!("{v}"));
+    check_all(&s);
+    for id in nodes(0..3) {
+        let got = harness::committed_ids(&s, id);
+        assert!(
+            got.iter().all(|t| *t < 60),
+            "{id} committed an invented transaction"
+        );
+    }
+    assert!(accused(&s, NodeId(3), |f| matches!(f, Fault::Protocol(_))));
+}
