@@ -65,6 +65,9 @@ pub trait Optimizer {
     }
 }
 
+/// Moments below this magnitude are flushed to zero (see [`Adam`]).
+const FLUSH: f32 = 1e-30;
+
 fn size_state(state: &mut Vec<f32>, n: usize) -> Result<(), NnError> {
     if state.is_empty() {
         state.resize(n, 0.0);
@@ -128,6 +131,12 @@ impl Optimizer for Sgd {
 /// Adam (Kingma & Ba), PyTorch convention: `m ← β1 m + (1−β1) g`,
 /// `v ← β2 v + (1−β2) g²`, `p ← p − lr · m̂ / (sqrt(v̂) + eps)` with
 /// bias-corrected `m̂ = m / (1 − β1^t)`, `v̂ = v / (1 − β2^t)`.
+///
+/// Moment entries below `1e-30` in magnitude are stored as zero. A weight
+/// whose gradient stays zero (a dead ReLU unit) otherwise decays its moments
+/// geometrically into subnormal numbers, where x86 arithmetic is about 100×
+/// slower; the flushed values would move the weight by less than
+/// `lr · 1e-22` per step.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Adam {
     /// Learning rate (MADDPG: 1e-2).
@@ -195,8 +204,11 @@ impl Optimizer for Adam {
         let m = self.m.get_mut(offset..).unwrap_or_default();
         let v = self.v.get_mut(offset..).unwrap_or_default();
         for (((p, &g), m), v) in params.iter_mut().zip(grads).zip(m).zip(v) {
-            *m = b1 * *m + (1.0 - b1) * g;
-            *v = b2 * *v + (1.0 - b2) * g * g;
+            let m1 = b1 * *m + (1.0 - b1) * g;
+            let v1 = b2 * *v + (1.0 - b2) * g * g;
+            // Flush decaying moments before they turn subnormal (see the type docs).
+            *m = if m1.abs() < FLUSH { 0.0 } else { m1 };
+            *v = if v1 < FLUSH { 0.0 } else { v1 };
             *p -= lr * (*m * inv_bc1) / ((*v * inv_bc2).sqrt() + eps);
         }
     }

@@ -208,15 +208,15 @@ pub fn run_nodealloc(ctx: &Ctx) -> ExperimentResult {
     }
     if ctx.quick {
         result.notes.push(
-            "Quick mode: 1 seed, 1,200 training episodes with batch 256, 20 held-out episodes; the learners are far from trained and the claims are not expected to hold.".into(),
+            "Quick mode: 1 seed, 1,200 training episodes with batch 256, 20 held-out episodes; the learners are undertrained and the claims are not expected to hold.".into(),
         );
     } else {
         result.notes.push(
-            "Full mode: 5 seeds × 2 learners × 3 loads, 3,000 training episodes each (about 2,000 update rounds after the 25,600-step warm-up with one round every 25 steps), 100 held-out episodes.".into(),
+            "Full mode: 5 seeds × 2 learners × 3 loads, 3,000 training episodes each (about 5,200 update rounds of batch 512 after the 12,800-step warm-up, one round every 12 steps), 100 held-out episodes.".into(),
         );
     }
     result.notes.push(
-        "Heuristics were tuned per load by grid search on separate tuning episodes. Learners: reference hyperparameters except update_every = 25 and γ = 0.9, chosen on tuning runs (other seeds, other episodes; examples/nodealloc_tune.rs), the same for every load.".into(),
+        "Heuristics were tuned per load by grid search on separate tuning episodes. Learners: reference hyperparameters except batch 512 (warm-up 25 batches) and one update round every 12 steps, chosen on tuning runs (other training seeds, other episodes; examples/nodealloc_tune.rs), the same for every load and both learners.".into(),
     );
     let series = |method: &str| -> Vec<(f64, f64)> {
         r.loads
