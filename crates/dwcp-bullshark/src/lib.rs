@@ -13,8 +13,12 @@
 //!    header delay, the leader timeout and the GC depth.
 //! 2. **Keys**: `dwcp_narwhal::Keys::generate(n, seed)` (one entry per
 //!    node).
-//! 3. **Construct** with [`node`]`(config, id, keys, rng)`; after a crash
-//!    construct it the same way and `restore(now, records)`.
+//! 3. **Construct** with [`node`]`(config, id, keys, rng)` (round-robin
+//!    leaders), or `Narwhal::new(config, id, keys,`
+//!    [`orderer_with_reputation`]`(&config, Reputation::default()), rng)`
+//!    for the reputation-based leader schedule ([`schedule`]); after a
+//!    crash construct it the same way and `restore(now, records)` (the
+//!    schedule is rebuilt from the replayed commits).
 //! 4. **Feed** transactions (`handle_request`), messages
 //!    (`handle_message`) and timeouts (`handle_timeout` at
 //!    `next_deadline()`); **drain** `poll_output()` after every input, as
