@@ -155,6 +155,25 @@ fn probe<O: Orderer + 'static>(
         }
     }
     println!("{name}: window transactions never delivered at their client: {missing:?}");
+    // Mean latency of each client's window transactions at that client.
+    let mut per_node = vec![];
+    for (ci, c) in clients.iter().enumerate() {
+        let (mut sum, mut k) = (0f64, 0f64);
+        for (v, &at) in sim.delivered(*c).iter().zip(sim.delivered_at(*c)) {
+            for id in txs_of(v) {
+                let sub = spec.start.as_nanos() + id * interval;
+                if id as usize % clients.len() == ci && (w0..w1).contains(&sub) {
+                    sum += (at - sub) as f64 / 1e6;
+                    k += 1.0;
+                }
+            }
+        }
+        per_node.push(format!("{}:{:.0}", c.0, sum / k.max(1.0)));
+    }
+    println!(
+        "{name}: mean latency per client node (ms): {}",
+        per_node.join(" ")
+    );
     println!("{name}: (header round parity, rounds until commit) -> txs: {hist:?}");
     let s = sim.engine(node).map(|e| e.stats().clone());
     println!("{name}: stats {s:?}");
