@@ -213,3 +213,39 @@ fn dp_clips_adds_the_configured_noise_and_reports_epsilon() {
     assert_eq!(noisy_sec.server.epsilon(), Some(acc.epsilon(1e-5)));
     assert!(raw.server.epsilon().is_none());
 }
+
+#[test]
+fn a_straggler_past_the_phase_deadline_counts_as_dropped() {
+    let s = setup(10, 2);
+    let mut sec = fed(&s, &Method::dense(), secure(), 13);
+    // Everything client 6 sends arrives 15 s late; each secure-aggregation
+    // phase waits 10 s, so it misses the key advertisement every round.
+    sec.slow
+        .insert(NodeId(6), dwcp_core::Duration::from_secs(15));
+    sec.run(2, |_, _, _| {});
+    assert_eq!(sec.outcomes.len(), 2);
+    for o in &sec.outcomes {
+        assert!(!o.skipped && o.contributors == 9 && o.missing == 1, "{o:?}");
+    }
+    let mut plain = fed(&s, &Method::dense(), Privacy::default(), 13);
+    plain.offline.insert(NodeId(6));
+    plain.run(1, |_, _, _| {});
+    let mut sec1 = fed(&s, &Method::dense(), secure(), 13);
+    sec1.slow
+        .insert(NodeId(6), dwcp_core::Duration::from_secs(15));
+    sec1.run(1, |_, _, _| {});
+    assert!(max_diff(sec1.server.model(), plain.server.model()) <= tolerance(1));
+}
+
+#[test]
+fn poisson_selection_under_dp_accounts_every_round() {
+    use dwcp_federated::private_runs::{DpSetup, dp_fedavg};
+    let mut s = DpSetup::digits(20);
+    s.setup.clients = 30;
+    let r = dp_fedavg(&digits(), &s, 1.0, 1.0, true, 2).unwrap();
+    // Every applied round is charged once (a skipped round releases nothing).
+    let mut acc = RdpAccountant::new();
+    acc.compose(0.1, 1.0, r.applied_rounds);
+    assert!(r.applied_rounds >= 15, "{r:?}");
+    assert_eq!(r.epsilon, Some(acc.epsilon(1e-5)));
+}
