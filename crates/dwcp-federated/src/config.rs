@@ -92,7 +92,9 @@ pub struct FlConfig {
     pub mask_seed: u64,
     /// Aggregation rule.
     pub rule: Rule,
-    /// The round closes at this deadline with whoever arrived.
+    /// The round closes at this deadline with whoever arrived. With secure
+    /// aggregation it bounds each of the session's five phases instead
+    /// (a client that misses a phase counts as dropped from then on).
     pub round_timeout: Duration,
     /// A relay forwards its subtree's aggregate after this long (or once
     /// every child arrived); must be shorter than `round_timeout`.
