@@ -67,6 +67,7 @@ impl ByzantineMessage for Message {
             Message::CatchUp(c) => {
                 c.decided.pop()?;
             }
+            Message::Endorsement(e) => e.seq = e.seq.wrapping_add(bump),
         }
         Some(m)
     }

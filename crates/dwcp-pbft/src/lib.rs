@@ -60,6 +60,11 @@
 //!   votes when [`Policy::report_own_votes`] or the fast path is on); the
 //!   new primary and every replica checking the new-view report them as
 //!   `Fault::Equivocation` ([`relay`]).
+//! - **Endorsed proposals** (off by default): under a [`Policy`] with
+//!   [`Policy::requires_endorsement`], primary-group members broadcast a
+//!   share ([`Endorsement`], signed by an [`Endorser`]) on each pre-prepare
+//!   they accept, and backups prepare only once the policy accepts the
+//!   shares as the group's signature ([`endorse`]; T-PBFT's primary group).
 //! - **Lossy links.** PBFT assumes retransmission: a replica re-sends its own
 //!   pre-prepare/prepare/commit for a slot still uncommitted after
 //!   `retransmit_timeout`; while changing views it re-broadcasts its clients'
@@ -113,6 +118,7 @@ pub mod adversary;
 mod catchup;
 mod checkpoint;
 mod config;
+pub mod endorse;
 pub mod fast;
 pub mod fuzzing;
 #[cfg(feature = "sim")]
@@ -130,10 +136,11 @@ mod verify;
 mod viewchange;
 
 pub use config::{ConfigError, PbftConfig};
+pub use endorse::Endorser;
 pub use message::{
-    CatchUp, Checkpoint, CheckpointProof, Decided, Message, NewView, PrePrepare, PreparedProof,
-    Request, SIGNING_CONTEXT, Signed, Statement, Status, ViewChange, Vote, VoteCertificate,
-    VotePhase, VotedProof, batch_digest, corrupt_signature,
+    CatchUp, Checkpoint, CheckpointProof, Decided, Endorsement, Message, NewView, PrePrepare,
+    PreparedProof, Request, SIGNING_CONTEXT, Signed, Statement, Status, ViewChange, Vote,
+    VoteCertificate, VotePhase, VotedProof, batch_digest, corrupt_signature,
 };
 pub use persist::Record;
 pub use policy::{ClassicPolicy, Policy};

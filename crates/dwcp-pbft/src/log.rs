@@ -44,6 +44,12 @@ pub(crate) struct Slot {
     /// Fast path, as collector: the wait ended and the prepare certificate
     /// went out (the slot is on the slow path).
     pub fell_back: bool,
+    /// Endorsed proposals: each member's first share, with the digest it
+    /// endorses.
+    pub endorsements: BTreeMap<NodeId, (Digest, Vec<u8>)>,
+    /// Endorsed proposals: the pre-prepare's endorsement is complete (this
+    /// replica prepared it).
+    pub endorsed: bool,
 }
 
 impl Slot {

@@ -312,6 +312,34 @@ pub struct CatchUp {
     pub decided: Vec<Decided>,
 }
 
+/// A primary-group member's share of a group signature on the primary's
+/// proposal `(view, seq, digest)` (see [`crate::endorse`]). The share is
+/// opaque to the engine: the [`crate::Policy`] checks it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endorsement {
+    /// The view.
+    pub view: u64,
+    /// The sequence number.
+    pub seq: u64,
+    /// The endorsed batch digest.
+    pub digest: Digest,
+    /// The endorsing member.
+    pub member: NodeId,
+    /// Its share over [`Endorsement::signing_bytes`].
+    pub share: Vec<u8>,
+}
+
+impl Endorsement {
+    /// The bytes a group member signs for `(view, seq, digest)`.
+    pub fn signing_bytes(view: u64, seq: u64, digest: &Digest) -> Vec<u8> {
+        let mut m = b"dwcp-pbft-endorse".to_vec();
+        m.extend_from_slice(&view.to_le_bytes());
+        m.extend_from_slice(&seq.to_le_bytes());
+        m.extend_from_slice(&digest.0);
+        m
+    }
+}
+
 /// Everything PBFT replicas send each other.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Message {
@@ -339,6 +367,9 @@ pub enum Message {
     Status(Status),
     /// Catch-up data.
     CatchUp(CatchUp),
+    /// A primary-group member's share on a proposal (only under a
+    /// [`crate::Policy`] that asks for endorsed proposals).
+    Endorsement(Endorsement),
 }
 
 impl Message {
@@ -378,7 +409,8 @@ impl Message {
             Message::Request(_)
             | Message::Certificate(_)
             | Message::Status(_)
-            | Message::CatchUp(_) => None,
+            | Message::CatchUp(_)
+            | Message::Endorsement(_) => None,
         }
     }
 
@@ -391,7 +423,10 @@ impl Message {
             Message::ViewChange(v) => Some(&mut v.signature),
             Message::NewView(v) => Some(&mut v.signature),
             Message::Certificate(c) => c.votes.first_mut().map(|(_, s)| s),
-            Message::Request(_) | Message::Status(_) | Message::CatchUp(_) => None,
+            Message::Request(_)
+            | Message::Status(_)
+            | Message::CatchUp(_)
+            | Message::Endorsement(_) => None,
         }
     }
 
@@ -411,7 +446,8 @@ impl Message {
             Message::Request(_)
             | Message::Certificate(_)
             | Message::Status(_)
-            | Message::CatchUp(_) => {}
+            | Message::CatchUp(_)
+            | Message::Endorsement(_) => {}
         }
     }
 }
@@ -431,6 +467,7 @@ impl WireMessage for Message {
             Message::NewView(_) => "new-view",
             Message::Status(_) => "status",
             Message::CatchUp(_) => "catch-up",
+            Message::Endorsement(_) => "endorsement",
         }
     }
 }

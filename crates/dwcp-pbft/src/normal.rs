@@ -66,6 +66,9 @@ impl<P: Policy> Pbft<P> {
             pre_prepare: pp,
             batch,
         });
+        if self.policy.requires_endorsement(self.view) {
+            self.endorse_own(now, self.view, seq, digest);
+        }
         self.check_prepared(now, seq);
     }
 
@@ -122,6 +125,12 @@ impl<P: Policy> Pbft<P> {
             return;
         }
         self.log.install(pp, batch, now);
+        if self.policy.requires_endorsement(view) {
+            // Prepared only once the primary group signed it.
+            self.endorse_own(now, view, seq, digest);
+            self.check_endorsed(now, seq);
+            return;
+        }
         self.cast_vote(VotePhase::Prepare, view, seq, digest);
         self.check_prepared(now, seq);
     }
@@ -403,6 +412,18 @@ impl<P: Policy> Pbft<P> {
                         pre_prepare: pp.clone(),
                         batch: batch.clone(),
                     },
+                ));
+            }
+            if let Some((digest, share)) = slot.endorsements.get(&me) {
+                msgs.push((
+                    None,
+                    Message::Endorsement(crate::message::Endorsement {
+                        view,
+                        seq: *seq,
+                        digest: *digest,
+                        member: me,
+                        share: share.clone(),
+                    }),
                 ));
             }
             for phase in [VotePhase::Prepare, VotePhase::Commit] {

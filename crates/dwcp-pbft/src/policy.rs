@@ -71,6 +71,32 @@ pub trait Policy: Clone + Debug {
         false
     }
 
+    /// Whether backups prepare `view`'s pre-prepares only once the primary
+    /// group endorsed them ([`crate::endorse`]). `false` by default.
+    fn requires_endorsement(&self, _view: u64) -> bool {
+        false
+    }
+
+    /// Whether `node` belongs to the group that endorses `view`'s proposals.
+    fn is_endorser(&self, _node: NodeId, _view: u64) -> bool {
+        false
+    }
+
+    /// Whether `shares` (member → share over
+    /// [`crate::Endorsement::signing_bytes`]`(view, seq, digest)`, each sent
+    /// by its member) form the group's signature on the proposal. Never
+    /// called unless [`Policy::requires_endorsement`] holds; the default
+    /// accepts nothing.
+    fn verify_endorsement(
+        &self,
+        _view: u64,
+        _seq: u64,
+        _digest: &dwcp_core::Digest,
+        _shares: &std::collections::BTreeMap<NodeId, Vec<u8>>,
+    ) -> bool {
+        false
+    }
+
     /// Where replica `me` sends its `phase` vote for `(view, seq)`; `None`
     /// when nobody else needs it (it is the collector itself).
     fn vote_targets(&self, me: NodeId, phase: VotePhase, view: u64, seq: u64) -> Option<Target> {

@@ -73,6 +73,9 @@ pub struct Pbft<P: Policy = ClassicPolicy> {
     /// While changing views: when to re-broadcast our clients' requests.
     pub(crate) resend_at: Option<Time>,
     pub(crate) stats: Stats,
+    /// This replica's share signer for endorsed proposals, if it is a
+    /// primary-group member ([`crate::endorse`]).
+    pub(crate) endorser: Option<crate::endorse::SharedEndorser>,
 }
 
 impl Pbft<ClassicPolicy> {
@@ -141,6 +144,7 @@ impl<P: Policy> Pbft<P> {
                 active: true,
                 ..Stats::default()
             },
+            endorser: None,
         })
     }
 
@@ -281,6 +285,7 @@ impl<P: Policy> Pbft<P> {
             Message::NewView(v) => self.on_new_view(now, from, v),
             Message::Status(s) => self.on_status(now, from, s),
             Message::CatchUp(c) => self.on_catch_up(now, from, c),
+            Message::Endorsement(e) => self.on_endorsement(now, from, e),
         }
     }
 

@@ -76,6 +76,12 @@ impl GroupSigner {
     pub fn sign(&self, decision: &Decision) -> PartialSig {
         self.share.sign(&decision.signing_bytes())
     }
+
+    /// This member's share on arbitrary bytes (the engine's proposal
+    /// endorsements, see [`crate::ProposalEndorser`]).
+    pub fn sign_bytes(&self, bytes: &[u8]) -> PartialSig {
+        self.share.sign(bytes)
+    }
 }
 
 /// Deals the primary group's keys for `election` (a trusted dealer seeded by
@@ -126,6 +132,20 @@ impl GroupKey {
             self.public
                 .verify_share(k, &decision.signing_bytes(), share)
         })
+    }
+
+    /// Whether members' shares on `bytes` combine into a valid group
+    /// signature (at least the threshold of good shares).
+    pub fn signs(&self, bytes: &[u8], shares: &BTreeMap<NodeId, PartialSig>) -> bool {
+        if shares.len() < self.public.threshold() {
+            return false;
+        }
+        let mut mapped = BTreeMap::new();
+        for (node, share) in shares {
+            let k = self.slot(*node).unwrap_or(NodeId(u32::MAX));
+            mapped.insert(k, share.clone());
+        }
+        self.public.combine(bytes, &mapped).is_ok()
     }
 
     /// Combines members' shares (keyed by node id; non-members are bad

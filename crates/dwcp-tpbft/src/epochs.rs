@@ -18,16 +18,19 @@
 //! T-PBFT then re-elects from the new scores; the baseline keeps equal
 //! trust.
 
+use crate::certificate::GroupSigner;
 use crate::election::{Election, ElectionParams};
 use crate::evidence::PbftEquivocation;
-use crate::policy::TrustPolicy;
-use dwcp_core::{Duration, Fault, NodeId, Time};
+use crate::policy::{ProposalEndorser, TrustPolicy};
+use dwcp_core::{Duration, Fault, NodeId, Time, rng};
 use dwcp_crypto::Keyring;
-use dwcp_pbft::harness::{self, CryptoMode};
-use dwcp_pbft::{PbftConfig, Record};
+use dwcp_pbft::harness;
+use dwcp_pbft::{Pbft, PbftConfig, Record};
 use dwcp_reputation::{Ledger, LedgerConfig, Observation};
+use dwcp_sim::Simulation;
 use dwcp_sim::adversary::Silent;
 use dwcp_sim::{FaultEvent, NetworkConfig, SimConfig};
+use std::sync::Arc;
 
 /// Which nodes misbehave, and how. The Byzantine nodes are `0..f`, so that
 /// under round-robin they become primary in turn.
@@ -90,6 +93,14 @@ pub struct RunConfig {
     pub faults: Vec<(u64, Time, FaultEvent)>,
     /// Reputation weights and decay.
     pub ledger: LedgerConfig,
+    /// T-PBFT: once trust singles out a primary group, backups prepare a
+    /// pre-prepare only with the group's threshold signature on it
+    /// (dwcp-pbft's endorsed proposals; one more message delay).
+    pub group_signed_proposals: bool,
+    /// Real blsttc keys for the primary group (else dwcp-crypto's insecure
+    /// mock shares when the `insecure-mock-crypto` feature is on; the
+    /// choice changes no count or simulated time).
+    pub real_group_crypto: bool,
 }
 
 impl RunConfig {
@@ -109,6 +120,8 @@ impl RunConfig {
             epoch_limit: Duration::from_secs(60),
             faults: vec![],
             ledger: ledger_config(),
+            group_signed_proposals: true,
+            real_group_crypto: false,
         }
     }
 }
@@ -208,6 +221,38 @@ impl RunReport {
     }
 }
 
+/// A simulated cluster under `policy` whose primary-group members sign
+/// endorsement shares with `signers` (set again on every restart).
+fn cluster(
+    config: PbftConfig,
+    policy: TrustPolicy,
+    sim: SimConfig,
+    keys: &Keyring,
+    signers: Vec<GroupSigner>,
+) -> Simulation<Pbft<TrustPolicy>> {
+    let mut config = config;
+    if config.clients.is_none() {
+        config.clients = Some(harness::client_keys().publics.clone());
+    }
+    let seed = sim.seed;
+    let keys = keys.clone();
+    Simulation::new(sim, move |id: NodeId| {
+        let mut e = Pbft::with_policy(
+            config.clone(),
+            policy.clone(),
+            id,
+            keys.secrets[id.index()].clone(),
+            keys.publics.clone(),
+            rng::derive(seed, id.0 as u64),
+        )
+        .unwrap_or_else(|e| panic!("replica {id}: {e}"));
+        if let Some(s) = signers.iter().find(|s| s.node == id) {
+            e.set_endorser(Arc::new(ProposalEndorser(s.clone())));
+        }
+        e
+    })
+}
+
 /// The ledger weights used by the loop (the defaults).
 pub fn ledger_config() -> LedgerConfig {
     LedgerConfig::default()
@@ -255,18 +300,32 @@ pub fn run(cfg: &RunConfig) -> RunReport {
                 .or_else(|| Election::equal(n, epoch).ok()),
         }
         .unwrap_or_else(|| panic!("n = {n}: no valid election"));
-        let policy = TrustPolicy::new(election.clone());
         let mut config = PbftConfig::new(n).unwrap_or_else(|e| panic!("{e}"));
         config.max_batch = 1;
         config.checkpoint_interval = 4;
         config.window = 16;
         let seed = cfg.seed ^ (epoch.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let delay = slow_delay(&config);
-        let mut sim = harness::cluster_with_policy(
+        // Group-signed pre-prepares once trust singles out a primary group
+        // (with equal trust T-PBFT is exactly PBFT).
+        let group_signed = cfg.protocol == Protocol::TPbft
+            && cfg.group_signed_proposals
+            && election.primary_group.len() < n;
+        let (policy, signers) = if group_signed {
+            let (key, signers) = crate::deal(&election, seed, !cfg.real_group_crypto);
+            (
+                TrustPolicy::with_group_signature(election.clone(), key),
+                signers,
+            )
+        } else {
+            (TrustPolicy::new(election.clone()), vec![])
+        };
+        let mut sim = cluster(
             config,
             policy,
             SimConfig::new(n, seed).with_network(cfg.network.clone()),
-            CryptoMode::Keys(keys.clone()),
+            &keys,
+            signers,
         );
         for &b in &byz {
             match cfg.scenario {

@@ -74,7 +74,9 @@ pub fn election(data: &[u8]) -> bool {
 }
 
 /// Runs a byte-chosen script against one T-PBFT replica (a `Pbft` under a
-/// [`TrustPolicy`] elected from the first bytes): decoded messages from
+/// [`TrustPolicy`] elected from the first bytes, with group-signed
+/// proposals when the election singles out a primary group): decoded
+/// messages (endorsement shares included) from
 /// chosen peers, requests and timeouts. Never panics unless the engine
 /// does.
 pub fn engine(data: &[u8]) {
@@ -101,9 +103,17 @@ pub fn engine(data: &[u8]) {
     };
     let keys = Keyring::sr25519(N, 7);
     let me = NodeId(1);
+    // A singled-out primary group signs proposals: decoded endorsements
+    // with arbitrary shares reach the threshold-signature check.
+    let policy = if election.primary_group.len() < N {
+        let (key, _) = crate::deal(&election, 7, true);
+        TrustPolicy::with_group_signature(election, key)
+    } else {
+        TrustPolicy::new(election)
+    };
     let Ok(mut replica) = Pbft::with_policy(
         config,
-        TrustPolicy::new(election),
+        policy,
         me,
         keys.secrets[me.index()].clone(),
         keys.publics.clone(),

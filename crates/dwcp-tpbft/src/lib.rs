@@ -14,8 +14,11 @@
 //!    whose threshold is checked so that two quorums intersect in weight
 //!    beyond the `f` heaviest members.
 //! 3. **Run** the epoch on the PBFT engine with
-//!    `dwcp_pbft::Pbft::with_policy(config, `[`TrustPolicy::new`]`(election), ..)`
-//!    (or `dwcp_pbft::harness::cluster_with_policy` in the simulator).
+//!    `dwcp_pbft::Pbft::with_policy(config, policy, ..)`, where `policy` is
+//!    [`TrustPolicy::with_group_signature`]`(election, group_key)` (the key
+//!    from [`deal`]; give each primary-group member's engine its
+//!    [`ProposalEndorser`] with `Pbft::set_endorser`) or, for proposals
+//!    signed by the primary alone, [`TrustPolicy::new`]`(election)`.
 //! 4. **Certify** decisions for nodes outside the group: [`deal`] the primary
 //!    group's threshold keys, collect [`GroupSigner::sign`] shares,
 //!    [`GroupKey::combine`] them into a [`DecisionCertificate`] and let a
@@ -28,16 +31,19 @@
 //!
 //! ## What is and is not implemented
 //!
-//! - The primary group signs *decisions* (certificates for followers): at
-//!   the end of every simulated epoch its honest members threshold-sign the
-//!   digest of the epoch's committed log and a [`Follower`] checks the
-//!   combined signature ([`certify_log`]; `EpochReport::certified`). The
-//!   engine's pre-prepare is still signed by the single primary of the
-//!   view: a group-signed pre-prepare needs an endorsement round in
-//!   dwcp-pbft (group members broadcast shares on the primary's proposal,
-//!   backups prepare only once `f + 1` shares verify; a new message kind,
-//!   since `PrePrepare` has no room for it without changing the wire
-//!   format), which is not implemented.
+//! - The primary group signs *proposals*: with
+//!   [`TrustPolicy::with_group_signature`] (what [`epochs::run`] uses once
+//!   trust singles out a primary group) backups prepare the view primary's
+//!   pre-prepare only once `f + 1` group members' blsttc shares on it
+//!   combine into a valid threshold signature (dwcp-pbft's endorsed
+//!   proposals, `dwcp_pbft::endorse`; each member's engine signs with a
+//!   [`ProposalEndorser`]). This costs one message delay per decision and
+//!   one combine per backup and slot. Pre-prepares re-issued in a new-view
+//!   are justified by the view-changes in it and are not group-signed.
+//! - The primary group also signs *decisions* for followers: at the end of
+//!   every simulated epoch its honest members threshold-sign the digest of
+//!   the epoch's committed log and a [`Follower`] checks the combined
+//!   signature ([`certify_log`]; `EpochReport::certified`).
 //! - The consensus group is every member, weighted by trust (low-trust
 //!   members still vote, with less weight); excluding them from voting
 //!   would need `Policy::vote_targets` to route votes to the group only,
@@ -81,7 +87,7 @@ pub use certificate::{
 };
 pub use election::{Election, ElectionParams, checked_committee, heaviest};
 pub use evidence::PbftEquivocation;
-pub use policy::TrustPolicy;
+pub use policy::{ProposalEndorser, TrustPolicy};
 
 #[cfg(test)]
 mod tests;

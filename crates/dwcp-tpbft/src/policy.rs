@@ -1,9 +1,12 @@
 //! T-PBFT as a [`Policy`] of the PBFT engine.
 
+use crate::certificate::{GroupKey, GroupSigner};
 use crate::election::Election;
-use dwcp_core::NodeId;
-use dwcp_pbft::Policy;
-use std::collections::BTreeSet;
+use dwcp_core::{Digest, NodeId, codec};
+use dwcp_crypto::PartialSig;
+use dwcp_pbft::endorse::MAX_SHARE;
+use dwcp_pbft::{Endorsement, Endorser, Policy};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Trust-weighted quorums and a primary rotating inside the primary group.
 ///
@@ -13,12 +16,32 @@ use std::collections::BTreeSet;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TrustPolicy {
     election: Election,
+    group: Option<GroupKey>,
 }
 
 impl TrustPolicy {
-    /// The policy of one epoch.
+    /// The policy of one epoch (pre-prepares signed by the primary alone).
     pub fn new(election: Election) -> TrustPolicy {
-        TrustPolicy { election }
+        TrustPolicy {
+            election,
+            group: None,
+        }
+    }
+
+    /// The policy of one epoch whose pre-prepares backups prepare only
+    /// once the primary group threshold-signed them (dwcp-pbft's endorsed
+    /// proposals): `key` is the epoch's group key from [`crate::deal`], each
+    /// member's engine gets a [`crate::ProposalEndorser`].
+    pub fn with_group_signature(election: Election, key: GroupKey) -> TrustPolicy {
+        TrustPolicy {
+            election,
+            group: Some(key),
+        }
+    }
+
+    /// The primary group's key, when proposals are group-signed.
+    pub fn group(&self) -> Option<&GroupKey> {
+        self.group.as_ref()
     }
 
     /// The epoch's election.
@@ -57,5 +80,49 @@ impl Policy for TrustPolicy {
     /// becomes evidence that marks it Byzantine in the ledger.
     fn report_own_votes(&self) -> bool {
         true
+    }
+
+    fn requires_endorsement(&self, _view: u64) -> bool {
+        self.group.is_some()
+    }
+
+    fn is_endorser(&self, node: NodeId, _view: u64) -> bool {
+        self.group
+            .as_ref()
+            .is_some_and(|g| g.members.contains(&node))
+    }
+
+    /// The shares (bincode-encoded blsttc `PartialSig`s) must combine into
+    /// a threshold signature (`f + 1` of the primary group) on the proposal.
+    fn verify_endorsement(
+        &self,
+        view: u64,
+        seq: u64,
+        digest: &Digest,
+        shares: &BTreeMap<NodeId, Vec<u8>>,
+    ) -> bool {
+        let Some(group) = &self.group else {
+            return false;
+        };
+        let decoded: BTreeMap<NodeId, PartialSig> = shares
+            .iter()
+            .filter_map(|(id, bytes)| {
+                codec::decode_bounded::<PartialSig>(bytes, MAX_SHARE)
+                    .ok()
+                    .map(|s| (*id, s))
+            })
+            .collect();
+        group.signs(&Endorsement::signing_bytes(view, seq, digest), &decoded)
+    }
+}
+
+/// A primary-group member's share signer for dwcp-pbft's endorsed
+/// proposals (`Pbft::set_endorser`): blsttc shares, bincode-encoded.
+#[derive(Clone, Debug)]
+pub struct ProposalEndorser(pub GroupSigner);
+
+impl Endorser for ProposalEndorser {
+    fn share(&self, bytes: &[u8]) -> Vec<u8> {
+        codec::encode(&self.0.sign_bytes(bytes))
     }
 }

@@ -9,6 +9,7 @@ use dwcp_crypto::Keyring;
 mod checkpoint;
 #[cfg(feature = "sim")]
 mod cluster;
+mod endorse;
 mod fast;
 mod golden;
 mod normal;
