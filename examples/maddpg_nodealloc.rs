@@ -3,6 +3,7 @@
 //!
 //! `cargo run --release --example maddpg_nodealloc`
 
+use dwcp::maddpg::experiments::nodealloc::tuned_trainer;
 use dwcp::maddpg::nodealloc::{Heuristic, HeuristicKind, NodeAllocConfig};
 use dwcp::maddpg::{Maddpg, MaddpgConfig, NodeAlloc, Policy, train};
 
@@ -19,12 +20,9 @@ fn held_out<C: train::Controller + ?Sized>(ctrl: &mut C, rho: f32) -> f64 {
 fn main() {
     let rho = 0.9;
     let mut env = NodeAlloc::with_load(rho);
-    // Reference hyperparameters with a smaller batch and warm-up for a short run.
-    let cfg = MaddpgConfig {
-        batch: 256,
-        warmup: 256 * 25,
-        ..MaddpgConfig::default()
-    };
+    // The lab's tuned NodeAlloc configuration (reference hyperparameters,
+    // batch 512, one update round every 12 steps), halved batch for a short run.
+    let cfg: MaddpgConfig = tuned_trainer(true);
     let mut trainer = Maddpg::for_env(&env, cfg, 1).expect("valid shapes");
     let log = train::train(&mut env, &mut trainer, 1_000, 1_000_000, |_, _| {});
     println!(

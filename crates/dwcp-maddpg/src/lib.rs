@@ -55,6 +55,12 @@
 //! and soft-updates every target network at the end of the round, so target
 //! actions are computed once per round.
 //!
+//! An update round runs entirely on buffers allocated at the first round
+//! (`dwcp_nn::Workspace` passes, in-place Adam, noise written into reused
+//! matrices), so its cost is the matrix products plus a few element-wise
+//! passes. On NodeAlloc the lab uses [`experiments::nodealloc::tuned_trainer`]
+//! (batch 512, one round every 12 steps), chosen on tuning runs.
+//!
 //! Everything is deterministic from the seeds: initial weights, exploration
 //! noise, replay sampling and environment randomness all come from seeded
 //! ChaCha20 streams, and the maths is single-threaded.
@@ -63,7 +69,8 @@
 //!
 //! - `dwcp-nn`: the shared dense-network library (MLP, backprop with input
 //!   gradients for the critic → actor chain, Adam, soft updates, serde
-//!   weights), itself on `ndarray`'s pure-Rust matrix product.
+//!   weights), itself on `ndarray` arrays and `gemmkit`'s pure-Rust,
+//!   runtime-dispatched SIMD matrix products.
 //! - `dwcp-core`: the seeded RNG and the bounded bincode codec.
 //! - `serde`: saving policies and configurations.
 
