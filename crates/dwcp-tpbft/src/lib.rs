@@ -61,9 +61,12 @@
 //!   are not detected: their views make progress and the committed data
 //!   holds no proposal times, so nothing is charged.
 //! - Re-election happens between epochs, each epoch being a fresh engine
-//!   instance (dwcp-pbft's policy is fixed per instance; a
-//!   `Pbft::reconfigure(policy)` at a stable checkpoint would allow in-place
-//!   re-election).
+//!   instance (dwcp-pbft's policy is fixed per instance). In-place
+//!   re-election would need the switch keyed to the committed log (the new
+//!   policy applying to sequence numbers above an agreed stable
+//!   checkpoint, so that no replica judges a peer under the other epoch's
+//!   primary or quorums) and, in the simulator, a way to reach running
+//!   engines; neither exists yet.
 //!
 //! ## Dependencies
 //! - `dwcp-pbft`: the engine extended here through `Policy` (plus its
