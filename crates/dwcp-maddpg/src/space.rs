@@ -104,6 +104,27 @@ pub fn gumbel(rng: &mut impl RngCore) -> f32 {
 
 /// In-place softmax of every consecutive `size`-wide group of `row`.
 pub fn softmax_groups(row: &mut [f32], size: usize) {
+    if size == 4 && row.len() % 4 == 0 {
+        // The common NodeAlloc shape, unrolled.
+        for g in row.chunks_exact_mut(4) {
+            let max = g[0].max(g[1]).max(g[2].max(g[3]));
+            if !max.is_finite() {
+                g.iter_mut().for_each(|v| *v = 0.25);
+                continue;
+            }
+            let e = [
+                (g[0] - max).exp(),
+                (g[1] - max).exp(),
+                (g[2] - max).exp(),
+                (g[3] - max).exp(),
+            ];
+            let sum = e[0] + e[1] + e[2] + e[3];
+            for (v, e) in g.iter_mut().zip(e) {
+                *v = e / sum;
+            }
+        }
+        return;
+    }
     for g in row.chunks_mut(size.max(1)) {
         let max = g.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
         if !max.is_finite() {
@@ -146,10 +167,14 @@ pub fn draw_noise(space: ActionSpace, mut noise: ArrayViewMut2<f32>, rng: &mut i
         ActionSpace::Categorical { .. } => {
             // Uniforms first (same stream order as `gumbel`), then a
             // vectorisable `−ln(−ln u)`.
-            noise.iter_mut().for_each(|g| *g = open_unit(rng));
             match noise.as_slice_mut() {
-                Some(v) => v.iter_mut().for_each(|g| *g = -ln_fast(-ln_fast(*g))),
-                None => noise.iter_mut().for_each(|g| *g = -(-g.ln()).ln()),
+                Some(v) => {
+                    v.iter_mut().for_each(|g| *g = open_unit(rng));
+                    v.iter_mut().for_each(|g| *g = -ln_fast(-ln_fast(*g)));
+                }
+                None => noise
+                    .iter_mut()
+                    .for_each(|g| *g = -ln_fast(-ln_fast(open_unit(rng)))),
             }
         }
         ActionSpace::Continuous { .. } => noise.iter_mut().for_each(|e| *e = std_normal(rng)),
@@ -170,9 +195,17 @@ pub fn apply_noise(
                 .and(&params)
                 .and(&noise)
                 .for_each(|a, &l, &g| *a = l + g);
-            for mut row in action.rows_mut() {
-                if let Some(r) = row.as_slice_mut() {
-                    softmax_groups(r, size);
+            // Groups never straddle rows (a row is `groups · size` wide), so a
+            // contiguous matrix is one run of groups.
+            let whole = size > 0 && action.ncols() % size == 0;
+            match action.as_slice_mut() {
+                Some(all) if whole => softmax_groups(all, size),
+                _ => {
+                    for mut row in action.rows_mut() {
+                        if let Some(r) = row.as_slice_mut() {
+                            softmax_groups(r, size);
+                        }
+                    }
                 }
             }
         }
