@@ -104,7 +104,7 @@ pub fn gumbel(rng: &mut impl RngCore) -> f32 {
 
 /// In-place softmax of every consecutive `size`-wide group of `row`.
 pub fn softmax_groups(row: &mut [f32], size: usize) {
-    if size == 4 && row.len() % 4 == 0 {
+    if size == 4 && row.len().is_multiple_of(4) {
         // The common NodeAlloc shape, unrolled.
         for g in row.chunks_exact_mut(4) {
             let max = g[0].max(g[1]).max(g[2].max(g[3]));
@@ -197,7 +197,7 @@ pub fn apply_noise(
                 .for_each(|a, &l, &g| *a = l + g);
             // Groups never straddle rows (a row is `groups · size` wide), so a
             // contiguous matrix is one run of groups.
-            let whole = size > 0 && action.ncols() % size == 0;
+            let whole = size > 0 && action.ncols().is_multiple_of(size);
             match action.as_slice_mut() {
                 Some(all) if whole => softmax_groups(all, size),
                 _ => {
