@@ -105,7 +105,8 @@ pub struct RunConfig {
 
 impl RunConfig {
     /// Defaults: 10 ms links, 2 ms between requests, 20 epochs of 20
-    /// requests, mock signatures, 60 s per epoch at most.
+    /// requests, real sr25519 signatures and blsttc group keys, 60 s per
+    /// epoch at most.
     pub fn new(n: usize, scenario: Scenario, protocol: Protocol, seed: u64) -> RunConfig {
         RunConfig {
             n,
@@ -116,12 +117,12 @@ impl RunConfig {
             scenario,
             protocol,
             network: NetworkConfig::fixed(Duration::from_millis(10)),
-            real_crypto: false,
+            real_crypto: true,
             epoch_limit: Duration::from_secs(60),
             faults: vec![],
             ledger: ledger_config(),
             group_signed_proposals: true,
-            real_group_crypto: false,
+            real_group_crypto: true,
         }
     }
 }

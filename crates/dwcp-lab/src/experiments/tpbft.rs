@@ -22,10 +22,12 @@ fn config(n: usize, epochs: u64, scenario: Scenario, protocol: Protocol, seed: u
     c
 }
 
-/// Real sr25519 signatures in full mode, the insecure mock in quick mode
+/// Real sr25519 signatures and blsttc group keys in full mode (the figures
+/// the claims are measured with), the insecure mock in quick mode
 /// (signatures do not change counts or simulated times).
 fn crypto(mut c: RunConfig, ctx: &Ctx) -> RunConfig {
     c.real_crypto = !ctx.quick;
+    c.real_group_crypto = !ctx.quick;
     c
 }
 
