@@ -235,18 +235,6 @@ fn schedules_agree(sim: &Simulation<BullsharkNode>) -> Log {
         .unwrap_or_default()
 }
 
-fn load_and_check(sim: &mut Simulation<BullsharkNode>, count: u64, to: &[NodeId], until: Time) {
-    harness::submit(
-        sim,
-        count,
-        Time::from_millis(100),
-        Duration::from_millis(20),
-        to,
-    );
-    harness::run_until_txs(sim, count as usize, until).unwrap();
-    harness::check(sim).unwrap();
-}
-
 #[test]
 fn crashed_nodes_are_excluded_by_every_honest_node() {
     let mut sim = cluster(7, 11, NetworkConfig::wan());
@@ -254,7 +242,7 @@ fn crashed_nodes_are_excluded_by_every_honest_node() {
         sim.schedule(Time::ZERO, FaultEvent::Crash(NodeId(id)));
     }
     let live: Vec<NodeId> = NodeId::all(5).collect();
-    load_and_check(&mut sim, 100, &live, Time::from_secs(40));
+    harness::load_and_check(&mut sim, 100, &live, Time::from_secs(40)).unwrap();
     let log = schedules_agree(&sim);
     let last = log.last().map(|(_, c)| c.clone()).unwrap_or_default();
     assert_eq!(last, live, "the crashed nodes lead no more anchors");
@@ -270,7 +258,7 @@ fn schedules_agree_through_crash_restart_and_partition() {
         Time::from_secs(5),
         Partition::isolate(vec![NodeId(3)]),
     );
-    load_and_check(&mut sim, 120, &[NodeId(0), NodeId(1)], Time::from_secs(40));
+    harness::load_and_check(&mut sim, 120, &[NodeId(0), NodeId(1)], Time::from_secs(40)).unwrap();
     let log = schedules_agree(&sim);
     assert!(!log.is_empty(), "the crash changed the schedule");
 }

@@ -30,24 +30,10 @@ fn cluster(n: usize, seed: u64, net: NetworkConfig) -> Simulation<BullsharkNode>
     )
 }
 
-/// Submits `count` transactions to `to` from t = 100 ms, then checks that
-/// every honest running node delivers them all, in the same order.
-fn load_and_check(sim: &mut Simulation<BullsharkNode>, count: u64, to: &[NodeId], until: Time) {
-    harness::submit(
-        sim,
-        count,
-        Time::from_millis(100),
-        Duration::from_millis(20),
-        to,
-    );
-    harness::run_until_txs(sim, count as usize, until).unwrap();
-    harness::check(sim).unwrap();
-}
-
 #[test]
 fn fault_free_cluster_orders_identically() {
     let mut sim = cluster(4, 1, NetworkConfig::wan());
-    load_and_check(&mut sim, 60, &[], Time::from_secs(30));
+    harness::load_and_check(&mut sim, 60, &[], Time::from_secs(30)).unwrap();
     let e = sim.engine(NodeId(0)).unwrap();
     assert!(e.orderer().last_committed_round() >= 2);
 }
@@ -85,12 +71,13 @@ fn equivocating_author_is_caught_and_order_agrees() {
             },
         ),
     );
-    load_and_check(
+    harness::load_and_check(
         &mut sim,
         40,
         &[NodeId(0), NodeId(1), NodeId(2)],
         Time::from_secs(30),
-    );
+    )
+    .unwrap();
     let caught = sim.evidence().iter().any(|(_, by, e)| {
         *by == NodeId(0) && e.culprit == NodeId(3) && matches!(e.fault, Fault::Equivocation { .. })
     });
@@ -110,12 +97,13 @@ fn withheld_votes_and_certificates_do_not_stop_the_others() {
             },
         ),
     );
-    load_and_check(
+    harness::load_and_check(
         &mut sim,
         40,
         &[NodeId(0), NodeId(1), NodeId(3)],
         Time::from_secs(30),
-    );
+    )
+    .unwrap();
 }
 
 #[test]
@@ -123,12 +111,13 @@ fn silent_leader_is_skipped_by_timeouts() {
     // Node 1 leads rounds 2, 10, 18, …
     let mut sim = cluster(4, 4, NetworkConfig::default());
     sim.make_byzantine(NodeId(1), Silent { after: Time::ZERO });
-    load_and_check(
+    harness::load_and_check(
         &mut sim,
         40,
         &[NodeId(0), NodeId(2), NodeId(3)],
         Time::from_secs(30),
-    );
+    )
+    .unwrap();
     let e = sim.engine(NodeId(0)).unwrap();
     assert!(e.orderer().last_committed_round() >= 4);
 }
@@ -143,7 +132,7 @@ fn slow_leader_still_commits_identically() {
         slow,
         LinkEffect::Delay(Duration::from_millis(250)),
     );
-    load_and_check(&mut sim, 60, &[], Time::from_secs(30));
+    harness::load_and_check(&mut sim, 60, &[], Time::from_secs(30)).unwrap();
 }
 
 #[test]
@@ -168,12 +157,13 @@ fn missing_parents_are_fetched() {
             },
         ),
     );
-    load_and_check(
+    harness::load_and_check(
         &mut sim,
         40,
         &[NodeId(0), NodeId(1), NodeId(2)],
         Time::from_secs(40),
-    );
+    )
+    .unwrap();
     let fetched = sim
         .stats()
         .kinds
@@ -190,7 +180,7 @@ fn partition_heals_and_everybody_catches_up() {
         Time::from_secs(3),
         Partition::split(vec![vec![NodeId(0), NodeId(1)], vec![NodeId(2), NodeId(3)]]),
     );
-    load_and_check(&mut sim, 60, &[], Time::from_secs(30));
+    harness::load_and_check(&mut sim, 60, &[], Time::from_secs(30)).unwrap();
 }
 
 #[test]
@@ -201,7 +191,7 @@ fn minority_partition_catches_up_after_heal() {
         Time::from_secs(4),
         Partition::isolate(vec![NodeId(3)]),
     );
-    load_and_check(&mut sim, 60, &[], Time::from_secs(30));
+    harness::load_and_check(&mut sim, 60, &[], Time::from_secs(30)).unwrap();
 }
 
 #[test]
@@ -211,7 +201,7 @@ fn crash_restart_resumes_without_double_votes_or_deliveries() {
     sim.schedule(Time::from_millis(2200), FaultEvent::Restart(NodeId(2)));
     sim.schedule(Time::from_millis(2600), FaultEvent::Crash(NodeId(0)));
     sim.schedule(Time::from_millis(2700), FaultEvent::Restart(NodeId(0)));
-    load_and_check(&mut sim, 80, &[NodeId(1), NodeId(3)], Time::from_secs(30));
+    harness::load_and_check(&mut sim, 80, &[NodeId(1), NodeId(3)], Time::from_secs(30)).unwrap();
     // Votes persisted across the restarts: at most one per (author, round).
     for node in [NodeId(0), NodeId(2)] {
         let mut votes = std::collections::BTreeMap::new();

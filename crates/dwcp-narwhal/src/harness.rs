@@ -110,6 +110,27 @@ pub fn submit<O: Orderer + 'static>(
     sim.submit_many(reqs.collect::<Vec<_>>());
 }
 
+/// The standard load-and-check of the simulator tests: submits
+/// transactions `0..count` from t = 100 ms, one every 20 ms, round robin to
+/// `to` (every node if empty), runs until every honest running node
+/// delivered them all or `until` passes, then checks the total order.
+pub fn load_and_check<O: Orderer + 'static>(
+    sim: &mut Simulation<Narwhal<O>>,
+    count: u64,
+    to: &[NodeId],
+    until: Time,
+) -> Result<(), Violation> {
+    submit(
+        sim,
+        count,
+        Time::from_millis(100),
+        Duration::from_millis(20),
+        to,
+    );
+    run_until_txs(sim, count as usize, until)?;
+    check(sim)
+}
+
 /// The transaction ids of a committed value.
 pub fn txs_of(v: &Committed) -> Vec<u64> {
     v.txs.clone()

@@ -21,29 +21,23 @@ fn cluster(n: usize, seed: u64, net: NetworkConfig) -> Simulation<TuskNode> {
     )
 }
 
-fn load_and_check(sim: &mut Simulation<TuskNode>, count: u64, to: &[NodeId]) {
-    harness::submit(
-        sim,
-        count,
-        Time::from_millis(100),
-        Duration::from_millis(20),
-        to,
-    );
-    harness::run_until_txs(sim, count as usize, Time::from_secs(40)).unwrap();
-    harness::check(sim).unwrap();
-}
-
 #[test]
 fn fault_free_wan_orders_identically() {
     let mut sim = cluster(4, 1, NetworkConfig::wan());
-    load_and_check(&mut sim, 60, &[]);
+    harness::load_and_check(&mut sim, 60, &[], Time::from_secs(40)).unwrap();
 }
 
 #[test]
 fn silent_node_does_not_stop_the_coin() {
     let mut sim = cluster(4, 2, NetworkConfig::default());
     sim.make_byzantine(NodeId(2), Silent { after: Time::ZERO });
-    load_and_check(&mut sim, 40, &[NodeId(0), NodeId(1), NodeId(3)]);
+    harness::load_and_check(
+        &mut sim,
+        40,
+        &[NodeId(0), NodeId(1), NodeId(3)],
+        Time::from_secs(40),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -54,7 +48,7 @@ fn partition_heals() {
         Time::from_secs(2),
         Partition::split(vec![vec![NodeId(0), NodeId(1)], vec![NodeId(2), NodeId(3)]]),
     );
-    load_and_check(&mut sim, 60, &[]);
+    harness::load_and_check(&mut sim, 60, &[], Time::from_secs(40)).unwrap();
 }
 
 #[test]
@@ -62,5 +56,11 @@ fn crash_restart_keeps_the_order() {
     let mut sim = cluster(4, 4, NetworkConfig::default());
     sim.schedule(Time::from_millis(600), FaultEvent::Crash(NodeId(1)));
     sim.schedule(Time::from_millis(1800), FaultEvent::Restart(NodeId(1)));
-    load_and_check(&mut sim, 60, &[NodeId(0), NodeId(2), NodeId(3)]);
+    harness::load_and_check(
+        &mut sim,
+        60,
+        &[NodeId(0), NodeId(2), NodeId(3)],
+        Time::from_secs(40),
+    )
+    .unwrap();
 }
