@@ -167,13 +167,13 @@ pub fn aggregate(
                 Rule::TrimmedMean { trim } => trim,
                 _ => 0,
             };
-            if let Rule::TrimmedMean { .. } = rule {
-                if n <= 2 * trim {
-                    return Err(AggError::TooFew {
-                        n,
-                        need: 2 * trim + 1,
-                    });
-                }
+            if let Rule::TrimmedMean { .. } = rule
+                && n <= 2 * trim
+            {
+                return Err(AggError::TooFew {
+                    n,
+                    need: 2 * trim + 1,
+                });
             }
             let mut col = vec![0f32; n];
             Ok((0..dim)

@@ -31,10 +31,10 @@ pub fn corrupt_signature(sig: &Signature) -> Signature {
         if let Some(x) = b.get_mut(i) {
             *x ^= 0x01;
         }
-        if let Ok(s) = codec::decode::<Signature>(&b) {
-            if s != *sig {
-                return s;
-            }
+        if let Ok(s) = codec::decode::<Signature>(&b)
+            && s != *sig
+        {
+            return s;
         }
     }
     *sig

@@ -176,19 +176,20 @@ impl HotStuff {
             );
             return;
         }
-        if let Some(known) = self.proposals.get(&view) {
-            if known.body.block != vote.block && !self.convicted.contains(&view) {
-                if !vote.proposal.verify(&self.keys.publics) {
-                    self.evidence(from, Fault::InvalidSignature);
-                    return;
-                }
-                let fault = Fault::Equivocation {
-                    first: codec::encode(known),
-                    second: codec::encode(&vote.proposal),
-                };
-                self.convicted.insert(view);
-                self.evidence(p.author, fault);
+        if let Some(known) = self.proposals.get(&view)
+            && known.body.block != vote.block
+            && !self.convicted.contains(&view)
+        {
+            if !vote.proposal.verify(&self.keys.publics) {
+                self.evidence(from, Fault::InvalidSignature);
+                return;
             }
+            let fault = Fault::Equivocation {
+                first: codec::encode(known),
+                second: codec::encode(&vote.proposal),
+            };
+            self.convicted.insert(view);
+            self.evidence(p.author, fault);
         }
         let voters = self.voters.entry(view).or_default();
         if let Some(first) = voters.get(&from) {

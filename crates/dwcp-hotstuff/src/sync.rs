@@ -95,10 +95,11 @@ impl HotStuff {
             self.store.insert(d, b);
             got = true;
         }
-        if let Some((parent, height)) = last_parent {
-            if height > self.committed.0 + 1 && !self.store.contains_key(&parent) {
-                self.fetch(now, parent, from);
-            }
+        if let Some((parent, height)) = last_parent
+            && height > self.committed.0 + 1
+            && !self.store.contains_key(&parent)
+        {
+            self.fetch(now, parent, from);
         }
         if got {
             self.recheck(now, from);
@@ -236,10 +237,10 @@ impl HotStuff {
     pub(crate) fn remember(&mut self, id: u64) {
         if self.recent.insert(id) {
             self.recent_order.push_back(id);
-            if self.recent_order.len() > RECENT_CAP {
-                if let Some(old) = self.recent_order.pop_front() {
-                    self.recent.remove(&old);
-                }
+            if self.recent_order.len() > RECENT_CAP
+                && let Some(old) = self.recent_order.pop_front()
+            {
+                self.recent.remove(&old);
             }
         }
     }

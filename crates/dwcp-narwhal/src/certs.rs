@@ -125,10 +125,8 @@ impl<O: Orderer> Narwhal<O> {
                         }
                         None => false,
                     };
-                    if ready {
-                        if let Some(p) = self.pending_certs.remove(&c) {
-                            work.push(p.vertex);
-                        }
+                    if ready && let Some(p) = self.pending_certs.remove(&c) {
+                        work.push(p.vertex);
                     }
                 }
             }

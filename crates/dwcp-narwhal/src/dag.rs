@@ -193,10 +193,10 @@ impl Dag {
                 continue;
             }
             for p in v.parents() {
-                if seen.insert(*p) {
-                    if let Some(pv) = self.get_by_digest(p) {
-                        stack.push(pv.clone());
-                    }
+                if seen.insert(*p)
+                    && let Some(pv) = self.get_by_digest(p)
+                {
+                    stack.push(pv.clone());
                 }
             }
             out.insert((v.round(), v.author()), v);

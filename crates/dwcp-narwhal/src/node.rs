@@ -382,15 +382,15 @@ impl<O: Orderer> Engine for Narwhal<O> {
 
     fn next_deadline(&self) -> Option<Time> {
         let mut t = self.next_sync;
-        if let Some(since) = self.pending_since {
-            if self.ready_digests.len() < self.cfg.max_unproposed_batches {
-                let due = if self.pending_bytes >= self.cfg.batch_size {
-                    self.now
-                } else {
-                    since + self.cfg.max_batch_delay
-                };
-                t = t.min(due.max(self.next_seal));
-            }
+        if let Some(since) = self.pending_since
+            && self.ready_digests.len() < self.cfg.max_unproposed_batches
+        {
+            let due = if self.pending_bytes >= self.cfg.batch_size {
+                self.now
+            } else {
+                since + self.cfg.max_batch_delay
+            };
+            t = t.min(due.max(self.next_seal));
         }
         if let Some(p) = self.proposal_deadline() {
             t = t.min(p);

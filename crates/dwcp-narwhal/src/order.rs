@@ -150,11 +150,11 @@ impl Committer {
         let mut current = leader.clone();
         let mut r = leader.round().saturating_sub(step);
         while r > self.last_committed_round {
-            if let Some(prev) = leader_at(r) {
-                if dag.linked(&current, &prev) {
-                    chain.push(prev.clone());
-                    current = prev;
-                }
+            if let Some(prev) = leader_at(r)
+                && dag.linked(&current, &prev)
+            {
+                chain.push(prev.clone());
+                current = prev;
             }
             r = r.saturating_sub(step);
         }

@@ -138,12 +138,11 @@ impl<O: Orderer> Narwhal<O> {
         if self.leader_wait(r, since).is_some() {
             return;
         }
-        if self.ready_digests.is_empty() {
-            if let Some(t) = self.last_proposal {
-                if self.now < t + self.cfg.max_header_delay {
-                    return;
-                }
-            }
+        if self.ready_digests.is_empty()
+            && let Some(t) = self.last_proposal
+            && self.now < t + self.cfg.max_header_delay
+        {
+            return;
         }
         self.propose(r + 1);
     }
@@ -151,11 +150,11 @@ impl<O: Orderer> Narwhal<O> {
     fn propose(&mut self, round: Round) {
         let parents: Vec<Digest> = self.dag.round(round - 1).map(|v| v.digest).collect();
         // Batches of an own header that never got certified go again.
-        if let Some(cur) = self.current.take() {
-            if !cur.certified {
-                for d in cur.signed.body.batches.iter().rev() {
-                    self.ready_digests.push_front(*d);
-                }
+        if let Some(cur) = self.current.take()
+            && !cur.certified
+        {
+            for d in cur.signed.body.batches.iter().rev() {
+                self.ready_digests.push_front(*d);
             }
         }
         let take = self.ready_digests.len().min(self.cfg.max_header_batches);

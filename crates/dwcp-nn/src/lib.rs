@@ -79,7 +79,10 @@
 //!   AVX-512 machines we run on it is about 2.5× faster than
 //!   `matrixmultiply` (AVX2 only) on the 1024 × 156 × 64 products of a MADDPG
 //!   critic. Single-threaded and deterministic for a given machine; no BLAS
-//!   or system library. Results can differ in the last bits between CPUs with
+//!   or system library. Chosen over `faer`/`gemm` because their AVX-512
+//!   kernels need a nightly feature and `gemm`'s entry point is `unsafe`
+//!   (the workspace forbids unsafe code). It needs Rust 1.89, which is why
+//!   the workspace's `rust-version` is 1.89. Results can differ in the last bits between CPUs with
 //!   different vector units (so can any SIMD product).
 //! - `serde`: weight (de)serialisation, with validation through
 //!   `#[serde(try_from)]`.

@@ -85,10 +85,10 @@ impl Paxos {
     pub(crate) fn remember(&mut self, id: u64) {
         if self.recent.insert(id) {
             self.recent_order.push_back(id);
-            if self.recent_order.len() > RECENT_CAP {
-                if let Some(old) = self.recent_order.pop_front() {
-                    self.recent.remove(&old);
-                }
+            if self.recent_order.len() > RECENT_CAP
+                && let Some(old) = self.recent_order.pop_front()
+            {
+                self.recent.remove(&old);
             }
         }
     }

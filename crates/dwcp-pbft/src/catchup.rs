@@ -52,21 +52,22 @@ impl<P: Policy> Pbft<P> {
             }
         }
         let they_lag_view = s.view < self.view || (s.view == self.view && !s.active);
-        if self.active && they_lag_view {
-            if let Some(nv) = self.vc.new_view.clone() {
-                self.send_to(from, Message::NewView(nv));
-            }
+        if self.active
+            && they_lag_view
+            && let Some(nv) = self.vc.new_view.clone()
+        {
+            self.send_to(from, Message::NewView(nv));
         }
         // Retransmit our view-change to replicas changing to the same view
         // (or still in an older one): lost view-changes must not stall it.
         let same_or_older = s.view < self.view || (s.view == self.view && !s.active);
-        if !self.active && same_or_older {
-            if let Some((vc, _)) = self.vc.latest.get(&self.id) {
-                if vc.body.view == self.view {
-                    let vc = vc.clone();
-                    self.send_to(from, Message::ViewChange(vc));
-                }
-            }
+        if !self.active
+            && same_or_older
+            && let Some((vc, _)) = self.vc.latest.get(&self.id)
+            && vc.body.view == self.view
+        {
+            let vc = vc.clone();
+            self.send_to(from, Message::ViewChange(vc));
         }
         let we_lag = s.executed > self.exec.last
             || s.stable > self.log.low()
@@ -106,10 +107,10 @@ impl<P: Policy> Pbft<P> {
             usable.push(d);
         }
         let stable = c.stable.filter(|p| p.seq > self.log.low());
-        if let Some(p) = &stable {
-            if let Err(why) = verify::checkpoint_proof(&self.policy, p, &mut sigs) {
-                return self.evidence(from, Fault::Protocol(why));
-            }
+        if let Some(p) = &stable
+            && let Err(why) = verify::checkpoint_proof(&self.policy, p, &mut sigs)
+        {
+            return self.evidence(from, Fault::Protocol(why));
         }
         if sigs.verify(&self.publics).is_err() {
             return self.evidence(from, Fault::InvalidSignature);

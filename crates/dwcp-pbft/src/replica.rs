@@ -343,11 +343,11 @@ impl<P: Policy> Pbft<P> {
                 self.broadcast(Message::Request(req));
             }
         }
-        if let (Some(at), Some(every)) = (self.status_at, self.cfg.status_interval) {
-            if at <= now {
-                self.status_at = Some(now + every);
-                self.probe_random_peer();
-            }
+        if let (Some(at), Some(every)) = (self.status_at, self.cfg.status_interval)
+            && at <= now
+        {
+            self.status_at = Some(now + every);
+            self.probe_random_peer();
         }
         if self.retransmit_deadline().is_some_and(|t| t <= now) {
             self.retransmit(now);

@@ -250,11 +250,11 @@ impl<P: Policy> Pbft<P> {
             .map(|(id, (v, _))| (*id, v.body.view))
             .collect();
         let senders: BTreeSet<NodeId> = ahead.keys().copied().collect();
-        if self.policy.is_weak_quorum(&senders) {
-            if let Some(min) = ahead.values().min().copied() {
-                self.start_view_change(now, min);
-                return;
-            }
+        if self.policy.is_weak_quorum(&senders)
+            && let Some(min) = ahead.values().min().copied()
+        {
+            self.start_view_change(now, min);
+            return;
         }
         self.arm_view_change_timer(now);
         self.try_new_view(now);

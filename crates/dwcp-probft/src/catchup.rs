@@ -166,10 +166,10 @@ impl Probft {
         replies.insert(from, digest);
         let agreeing = replies.values().filter(|d| **d == digest).count();
         self.catchup.batches.entry((slot, digest)).or_insert(batch);
-        if agreeing > self.cfg.f {
-            if let Some(batch) = self.catchup.batches.get(&(slot, digest)).cloned() {
-                self.decide(slot, digest, batch, None);
-            }
+        if agreeing > self.cfg.f
+            && let Some(batch) = self.catchup.batches.get(&(slot, digest)).cloned()
+        {
+            self.decide(slot, digest, batch, None);
         }
     }
 }

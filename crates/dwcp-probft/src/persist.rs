@@ -201,18 +201,18 @@ impl Probft {
         self.collect_garbage();
         // Ask what was decided while we were down.
         self.send_fetch();
-        if !self.active {
-            if let Some(vc) = self.vc.own.get(&self.view).cloned() {
-                self.vc
-                    .received
-                    .entry(self.view)
-                    .or_default()
-                    .insert(self.id, vc.clone());
-                self.send(
-                    dwcp_core::Target::all_but(self.id),
-                    crate::message::Message::ViewChange(vc),
-                );
-            }
+        if !self.active
+            && let Some(vc) = self.vc.own.get(&self.view).cloned()
+        {
+            self.vc
+                .received
+                .entry(self.view)
+                .or_default()
+                .insert(self.id, vc.clone());
+            self.send(
+                dwcp_core::Target::all_but(self.id),
+                crate::message::Message::ViewChange(vc),
+            );
         }
     }
 }

@@ -274,10 +274,10 @@ impl Probft {
                 acc.entry(id).or_insert(view);
                 acc
             });
-        if ahead.len() > self.cfg.f {
-            if let Some(smallest) = ahead.values().min().copied() {
-                self.start_view_change(smallest);
-            }
+        if ahead.len() > self.cfg.f
+            && let Some(smallest) = ahead.values().min().copied()
+        {
+            self.start_view_change(smallest);
         }
         self.note_quorum();
         self.try_new_view();
@@ -295,17 +295,17 @@ impl Probft {
         if vc.body.next_slot < self.next_slot {
             self.on_fetch(from, vc.body.next_slot);
         }
-        if self.active && vc.body.view <= self.view && self.vc.shared.get(&from) != Some(&self.view)
-        {
-            if let Some(nv) = self
+        if self.active
+            && vc.body.view <= self.view
+            && self.vc.shared.get(&from) != Some(&self.view)
+            && let Some(nv) = self
                 .vc
                 .current
                 .clone()
                 .filter(|nv| nv.body.view == self.view)
-            {
-                self.vc.shared.insert(from, self.view);
-                self.send(Target::One(from), Message::NewView(nv));
-            }
+        {
+            self.vc.shared.insert(from, self.view);
+            self.send(Target::One(from), Message::NewView(nv));
         }
     }
 

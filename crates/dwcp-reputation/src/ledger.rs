@@ -18,6 +18,11 @@ pub enum Observation {
     /// Conflicting statements seen without transferable proof (subtracts;
     /// use [`Ledger::mark_byzantine`] with the proof for the permanent mark).
     Equivocation,
+    /// A view whose proposals `f + 1` distinct replicas' signed, committed
+    /// complaints found later than the timeliness bound (subtracts): at
+    /// least one honest replica measured it, so `f` slanderers cannot cause
+    /// it alone.
+    LateProposal,
 }
 
 /// Two validly signed conflicting statements by the same node: proof that
@@ -41,6 +46,8 @@ pub struct LedgerConfig {
     pub missed_deadline: f64,
     /// Subtracted per unproven equivocation.
     pub equivocation: f64,
+    /// Subtracted per quorum-confirmed late view as primary.
+    pub late_proposal: f64,
     /// Factor in `[0, 1]` applied to every count at [`Ledger::end_epoch`].
     pub decay: f64,
     /// The EigenTrust parameters.
@@ -49,13 +56,16 @@ pub struct LedgerConfig {
 
 impl Default for LedgerConfig {
     /// +1 per timely vote, −5 per invalid signature, −3 per missed deadline,
-    /// −10 per unproven equivocation, decay 0.5 per epoch.
+    /// −10 per unproven equivocation, −10 per confirmed late view (a late
+    /// view delays every proposal in it, like a lost view), decay 0.5 per
+    /// epoch.
     fn default() -> Self {
         LedgerConfig {
             timely_vote: 1.0,
             invalid_signature: 5.0,
             missed_deadline: 3.0,
             equivocation: 10.0,
+            late_proposal: 10.0,
             decay: 0.5,
             eigentrust: EigenTrustConfig::default(),
         }
@@ -120,6 +130,7 @@ impl Ledger {
             Observation::InvalidSignature => (0.0, c.invalid_signature),
             Observation::MissedDeadline => (0.0, c.missed_deadline),
             Observation::Equivocation => (0.0, c.equivocation),
+            Observation::LateProposal => (0.0, c.late_proposal),
         };
         if let (Some(a), Some(b)) = (self.pos.get_mut(k), self.neg.get_mut(k)) {
             *a += p;

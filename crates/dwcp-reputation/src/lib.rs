@@ -14,7 +14,7 @@
 //! 2. **Record** what the protocol committed: every honest node feeds its
 //!    [`Ledger`] the same sequence of [`Observation`]s taken from the
 //!    committed log (timely valid votes, invalid signatures, missed
-//!    deadlines), with [`Ledger::observe`].
+//!    deadlines, quorum-confirmed late proposals), with [`Ledger::observe`].
 //! 3. **Mark** proven Byzantine nodes with [`Ledger::mark_byzantine`], which
 //!    accepts only [`TransferableEvidence`] that verifies (two validly signed
 //!    conflicting statements). The mark is permanent.

@@ -372,10 +372,10 @@ impl<E: Engine + 'static> Simulation<E> {
         let mut d = engine
             .next_deadline()
             .map_or(u64::MAX, |t| global(t, node.offset));
-        if let Some(b) = &node.byz {
-            if let Some(t) = b.adversary.next_deadline() {
-                d = d.min(t.0);
-            }
+        if let Some(b) = &node.byz
+            && let Some(t) = b.adversary.next_deadline()
+        {
+            d = d.min(t.0);
         }
         if d != u64::MAX {
             d = d.max(now);

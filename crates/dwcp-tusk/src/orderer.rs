@@ -104,15 +104,15 @@ impl Orderer for Tusk {
         // checked too, for waves that ended without the leader's support.
         let q = vertex.round();
         let mut subs = vec![];
-        if let Some(l) = q.checked_sub(2) {
-            if dag.count(q) >= self.quorum {
-                subs = self.try_commit(dag, l);
-            }
+        if let Some(l) = q.checked_sub(2)
+            && dag.count(q) >= self.quorum
+        {
+            subs = self.try_commit(dag, l);
         }
-        if subs.is_empty() {
-            if let Some(l) = q.checked_sub(3) {
-                subs = self.try_commit(dag, l);
-            }
+        if subs.is_empty()
+            && let Some(l) = q.checked_sub(3)
+        {
+            subs = self.try_commit(dag, l);
         }
         subs
     }
@@ -159,10 +159,10 @@ impl Tusk {
         let mut earlier = BTreeMap::new();
         let mut r = l.saturating_sub(2);
         while r > self.committer.last_committed_round() {
-            if let Some(who) = self.leader(dag, r) {
-                if let Some(v) = dag.get(r, who) {
-                    earlier.insert(r, v.clone());
-                }
+            if let Some(who) = self.leader(dag, r)
+                && let Some(v) = dag.get(r, who)
+            {
+                earlier.insert(r, v.clone());
             }
             r = r.saturating_sub(2);
         }

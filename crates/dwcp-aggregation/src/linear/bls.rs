@@ -108,14 +108,16 @@ impl LinearPbft {
         let b = &vote.body;
         let low = self.stable();
         let horizon = low.saturating_add(self.cfg.pbft.window.saturating_mul(2));
-        if let Some(bls) = &mut self.bls {
-            if b.replica == from && b.seq > low && b.seq <= horizon {
-                bls.shares
-                    .entry((b.seq, b.view, b.phase))
-                    .or_default()
-                    .entry(from)
-                    .or_insert((b.digest, share));
-            }
+        if let Some(bls) = &mut self.bls
+            && b.replica == from
+            && b.seq > low
+            && b.seq <= horizon
+        {
+            bls.shares
+                .entry((b.seq, b.view, b.phase))
+                .or_default()
+                .entry(from)
+                .or_insert((b.digest, share));
         }
         self.on_vote_seen(from, &Message::Vote(vote.clone()));
         self.feed(now, from, Message::Vote(vote));

@@ -345,10 +345,10 @@ impl Engine for LinearPbft {
         match msg {
             AggMessage::Pbft(m) => {
                 self.on_vote_seen(from, &m);
-                if let Message::Checkpoint(c) = &m {
-                    if self.cfg.collect_checkpoints {
-                        self.ckpt_share(from, c);
-                    }
+                if let Message::Checkpoint(c) = &m
+                    && self.cfg.collect_checkpoints
+                {
+                    self.ckpt_share(from, c);
                 }
                 self.feed(now, from, m);
             }

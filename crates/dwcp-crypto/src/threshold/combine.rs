@@ -125,10 +125,10 @@ impl ThresholdPublic {
                     bad.push(c.id);
                 }
             }
-            if strict.len() == t {
-                if let Some(cert) = self.certify(&hashed, &strict) {
-                    return Ok(self.done(cert, bad));
-                }
+            if strict.len() == t
+                && let Some(cert) = self.certify(&hashed, &strict)
+            {
+                return Ok(self.done(cert, bad));
             }
             good = strict;
         }

@@ -307,14 +307,13 @@ pub fn run_dp(ctx: &Ctx) -> ExperimentResult {
             nonprivate = acc;
         } else if secure {
             secure_row = Some((acc, eps));
-        } else if eps.is_finite() {
-            if let Some((_, pts)) = clips
+        } else if eps.is_finite()
+            && let Some((_, pts)) = clips
                 .iter()
                 .position(|c| *c == clip)
                 .and_then(|i| acc_series.get_mut(i))
-            {
-                pts.push((eps, acc));
-            }
+        {
+            pts.push((eps, acc));
         }
         rows.push(json!({"table": "accuracy-vs-epsilon", "method": label, "secure_aggregation": secure, "sigma": sigma, "clip": if clip == f32::MAX { Value::Null } else { json!(clip) }, "epsilon": if eps.is_finite() { json!(eps) } else { Value::Null }, "delta": delta, "test_accuracy_mean": acc, "seeds": runs.len(), "rounds": setup.setup.rounds, "population": setup.setup.clients, "sampling_rate": setup.sampling_rate, "applied_rounds": runs.first().map(|r| r.applied_rounds), "per_seed": runs.iter().map(|r| r.accuracy).collect::<Vec<_>>()}));
     }

@@ -147,10 +147,10 @@ pub fn run_session(
                                 if let Some(u) = report.upload_bytes.get_mut(i) {
                                     *u += msg.wire_size() as u64;
                                 }
-                                if drop_at(i).last_message() == Some(msg.kind()) {
-                                    if let Some(a) = alive.get_mut(i) {
-                                        *a = false;
-                                    }
+                                if drop_at(i).last_message() == Some(msg.kind())
+                                    && let Some(a) = alive.get_mut(i)
+                                {
+                                    *a = false;
                                 }
                                 queue.push_back((c.id(), server_id, msg));
                             }

@@ -178,11 +178,12 @@ impl<E: Engine> Adversary<E> for Replay<E::Message> {
             self.stash.push(msg.clone());
         }
         ctx.emit(output);
-        if is_send && ctx.chance(self.probability) {
-            if let Some(old) = self.stash.pick(ctx.rng) {
-                let peer = ctx.random_peer();
-                ctx.send(Target::One(peer), old);
-            }
+        if is_send
+            && ctx.chance(self.probability)
+            && let Some(old) = self.stash.pick(ctx.rng)
+        {
+            let peer = ctx.random_peer();
+            ctx.send(Target::One(peer), old);
         }
     }
 }
