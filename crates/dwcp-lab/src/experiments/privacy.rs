@@ -78,10 +78,12 @@ pub fn run_secagg(ctx: &Ctx) -> ExperimentResult {
             Err(e) => failures.push(format!("training {}: {e}", m.name)),
         }
     }
-    let acc_gap = train_rows
+    // What secure aggregation costs: plaintext minus secure accuracy (a
+    // negative value means the secure run ended more accurate).
+    let acc_loss = train_rows
         .iter()
-        .map(|(_, r)| (r.secure.accuracy - r.plain.accuracy).abs())
-        .fold(0.0, f64::max);
+        .map(|(_, r)| r.plain.accuracy - r.secure.accuracy)
+        .fold(f64::NEG_INFINITY, f64::max);
     let first_diff = train_rows
         .iter()
         .map(|(_, r)| r.first_round_max_diff / r.half_step)
@@ -125,8 +127,8 @@ pub fn run_secagg(ctx: &Ctx) -> ExperimentResult {
             "dense and shared random-10% uplink; 1.2 allows for f32 rounding of the model",
         ));
         claims.push(Claim::new(
-            "digits FedAvg through the round engines with secure aggregation (30% dropouts): largest test-accuracy gap to plaintext FedAvg without the dropped clients",
-            acc_gap,
+            "digits FedAvg through the round engines with secure aggregation (30% dropouts): test accuracy lost against plaintext FedAvg without the dropped clients (worst uplink)",
+            acc_loss,
             Op::Le,
             0.005,
             "accuracy",
