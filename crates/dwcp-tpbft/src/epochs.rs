@@ -13,7 +13,15 @@
 //!   [`Observation::TimelyVote`];
 //! - `Fault::Equivocation` evidence (two signed conflicting statements) is
 //!   verified and marks the culprit Byzantine for good; other evidence
-//!   (invalid signatures) counts against the culprit.
+//!   (invalid signatures) counts against the culprit;
+//! - T-PBFT with [`RunConfig::complaints`]: every `(epoch, view)` whose
+//!   primary drew valid late-proposal complaints from `f + 1` distinct
+//!   replicas in the committed log is an [`Observation::LateProposal`] of
+//!   that primary ([`crate::timeliness`]). Each honest replica's host runs a
+//!   [`Monitor`] on its own requests and persisted votes (bound: half the
+//!   request timeout) and submits its signed complaints as requests at the
+//!   start of the next epoch (they are ordered first there, under the next
+//!   primary, and do not take slots from the epoch that raised them).
 //!
 //! T-PBFT then re-elects from the new scores; the baseline keeps equal
 //! trust.
@@ -22,14 +30,16 @@ use crate::certificate::GroupSigner;
 use crate::election::{Election, ElectionParams};
 use crate::evidence::PbftEquivocation;
 use crate::policy::{ProposalEndorser, TrustPolicy};
+use crate::timeliness::{Monitor, Tally};
 use dwcp_core::{Duration, Fault, NodeId, Time, rng};
 use dwcp_crypto::Keyring;
 use dwcp_pbft::harness;
-use dwcp_pbft::{Pbft, PbftConfig, Record};
+use dwcp_pbft::{Pbft, PbftConfig, Record, Request};
 use dwcp_reputation::{Ledger, LedgerConfig, Observation};
 use dwcp_sim::Simulation;
 use dwcp_sim::adversary::Silent;
 use dwcp_sim::{FaultEvent, NetworkConfig, SimConfig};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Which nodes misbehave, and how. The Byzantine nodes are `0..f`, so that
@@ -48,6 +58,10 @@ pub enum Scenario {
     /// [`slow_delay`] (just under the request timeout), so that their views
     /// never time out.
     SlowPrimaries,
+    /// `f` nodes that run the protocol correctly but sign and submit a false
+    /// late-proposal complaint against the primary of every epoch's first
+    /// views (an attempt to frame honest primaries).
+    FalseComplaints,
 }
 
 /// How long a slow primary holds each pre-prepare: 4/5 of the request
@@ -101,6 +115,10 @@ pub struct RunConfig {
     /// mock shares when the `insecure-mock-crypto` feature is on; the
     /// choice changes no count or simulated time).
     pub real_group_crypto: bool,
+    /// T-PBFT: honest replicas file signed late-proposal complaints
+    /// ([`crate::timeliness`]) and the ledger charges primaries confirmed
+    /// late by `f + 1` of them. Ignored by [`Protocol::Pbft`].
+    pub complaints: bool,
 }
 
 impl RunConfig {
@@ -123,6 +141,7 @@ impl RunConfig {
             ledger: ledger_config(),
             group_signed_proposals: true,
             real_group_crypto: true,
+            complaints: true,
         }
     }
 }
@@ -154,6 +173,11 @@ pub struct EpochReport {
     /// certified by the honest members of the primary group and accepted by
     /// a follower outside the group ([`crate::certify_log`]).
     pub certified: bool,
+    /// Valid late-proposal complaints committed in this epoch's log.
+    pub complaints: u64,
+    /// Primaries charged a late proposal after this epoch (one entry per
+    /// confirmed `(epoch, view)`).
+    pub late_charged: Vec<NodeId>,
 }
 
 /// A whole run.
@@ -291,7 +315,17 @@ pub fn run(cfg: &RunConfig) -> RunReport {
     let observer = NodeId(n as u32 - 1);
     let mut ledger = Ledger::new(n, cfg.ledger.clone());
     let mut epochs = vec![];
+    // Replicas are clients too (ids `CLIENTS + r`, their replica keys), so
+    // that their signed complaints are ordinary requests.
+    let base = harness::CLIENTS as u64;
+    let mut clients = harness::client_keys().publics.clone();
+    clients.extend(keys.publics.iter().cloned());
+    let complaints = cfg.protocol == Protocol::TPbft && cfg.complaints;
+    let mut tally = Tally::new(f, COMPLAINT_CAP);
+    // Complaints filed but not yet committed, per replica.
+    let mut carried: BTreeMap<NodeId, Vec<Request>> = BTreeMap::new();
     for epoch in 0..cfg.epochs {
+        tally.start_epoch(epoch);
         let election = match cfg.protocol {
             Protocol::Pbft => Election::equal(n, epoch).ok(),
             Protocol::TPbft => ledger
@@ -305,6 +339,9 @@ pub fn run(cfg: &RunConfig) -> RunReport {
         config.max_batch = 1;
         config.checkpoint_interval = 4;
         config.window = 16;
+        config.clients = Some(clients.clone());
+        let bound = config.request_timeout / 2;
+        let window = config.window;
         let seed = cfg.seed ^ (epoch.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let delay = slow_delay(&config);
         // Group-signed pre-prepares once trust singles out a primary group
@@ -345,6 +382,23 @@ pub fn run(cfg: &RunConfig) -> RunReport {
                 Scenario::SlowPrimaries => {
                     sim.make_byzantine(b, crate::slow::SlowPrimary::new(delay))
                 }
+                Scenario::FalseComplaints => {
+                    // Correct in the protocol; its false complaints are
+                    // submitted below.
+                    sim.make_byzantine(b, Silent { after: Time::MAX });
+                    for view in 0..FRAMED_VIEWS {
+                        let c = crate::timeliness::Complaint {
+                            epoch,
+                            view,
+                            seq: 1,
+                            primary: election.primary(view),
+                        };
+                        if c.primary != b {
+                            let req = c.to_request(b, &keys.secrets[b.index()], base);
+                            sim.submit(Time::ZERO, b, req);
+                        }
+                    }
+                }
                 Scenario::NoFaults => {}
             }
         }
@@ -358,33 +412,87 @@ pub fn run(cfg: &RunConfig) -> RunReport {
             .map(NodeId)
             .filter(|x| !byz.contains(x))
             .collect();
+        let mut monitors: BTreeMap<NodeId, (Monitor, usize)> = BTreeMap::new();
+        if complaints {
+            for &h in &honest {
+                let m = Monitor::new(epoch, bound, Time::ZERO, window);
+                monitors.insert(h, (m, 0));
+                // Complaints of the previous epoch not committed yet.
+                for req in carried.get(&h).into_iter().flatten() {
+                    sim.submit(Time::ZERO, h, req.clone());
+                }
+            }
+        }
         for i in 0..cfg.per_epoch {
             let at = Time::ZERO + cfg.interval * i as u32;
-            sim.submit(at, honest[i as usize % honest.len()], harness::request(i));
+            let node = honest[i as usize % honest.len()];
+            let req = harness::request(i);
+            if let Some((m, _)) = monitors.get_mut(&node) {
+                m.on_request(at, &req);
+            }
+            sim.submit(at, node, req);
         }
+        let mut filed: BTreeMap<NodeId, Vec<Request>> = BTreeMap::new();
         let limit = Time::ZERO + cfg.epoch_limit;
-        let mut seen = 0usize;
+        let (mut pos, mut seen) = (0usize, 0usize);
         let mut latency = Duration::ZERO;
         let mut last = Duration::ZERO;
         while seen < cfg.per_epoch as usize && sim.now() < limit && sim.step() {
             let log = sim.delivered(observer);
-            while seen < log.len() {
-                let id = log.get(seen).map_or(0, |r| r.id);
+            while seen < cfg.per_epoch as usize && pos < log.len() {
+                let Some(r) = log.get(pos) else { break };
+                pos += 1;
+                if r.client >= base {
+                    continue;
+                }
                 let now = sim.now().saturating_since(Time::ZERO);
-                latency += now.saturating_sub(cfg.interval * id as u32);
+                latency += now.saturating_sub(cfg.interval * r.id as u32);
                 last = now;
                 seen += 1;
             }
+            watch(&mut sim, &mut monitors, &mut filed, &keys, base);
         }
         let safety = harness::check(&sim).map_err(|v| v.to_string());
         let certified = cfg.protocol == Protocol::TPbft && {
             let log = sim.delivered(observer);
-            let value = dwcp_core::Digest::of_value(log.get(..seen).unwrap_or(log));
+            let value = dwcp_core::Digest::of_value(log.get(..pos).unwrap_or(log));
             let honest = |x: NodeId| !byz.contains(&x);
             crate::certify_log(&election, seed, !cfg.real_crypto, honest, value).is_some()
         };
         let final_view = sim.engine(observer).map_or(0, |e| e.view());
         update_ledger(&mut ledger, &sim, &election, final_view, &keys);
+        // Committed complaints (identical in every honest log) charge the
+        // primaries that f + 1 replicas found late.
+        let log = sim.delivered(observer);
+        let committed = log
+            .iter()
+            .filter(|r| tally.add(r, base, n, &clients))
+            .count() as u64;
+        let late_charged: Vec<NodeId> = tally
+            .newly_confirmed()
+            .into_iter()
+            .map(|(_, _, p)| p)
+            .collect();
+        for &p in &late_charged {
+            for i in 0..n as u32 {
+                ledger.observe(NodeId(i), p, Observation::LateProposal);
+            }
+        }
+        ledger.end_epoch();
+        // What this epoch filed is submitted at the start of the next one
+        // (once: complaints older than that are dropped).
+        let done: std::collections::BTreeSet<(u64, u64)> = log.iter().map(|r| r.key()).collect();
+        carried = filed
+            .into_iter()
+            .map(|(h, reqs)| {
+                let keep: Vec<Request> = reqs
+                    .into_iter()
+                    .filter(|r| !done.contains(&r.key()))
+                    .take(COMPLAINT_CAP)
+                    .collect();
+                (h, keep)
+            })
+            .collect();
         let trust = ledger.scores().map(|s| s.values).unwrap_or_default();
         epochs.push(EpochReport {
             epoch,
@@ -398,9 +506,51 @@ pub fn run(cfg: &RunConfig) -> RunReport {
             trust,
             marked: ledger.byzantine().iter().copied().collect(),
             certified,
+            complaints: committed,
+            late_charged,
         });
     }
     RunReport { epochs }
+}
+
+/// Most complaints per replica and epoch that count (and that are carried
+/// to the next epoch).
+const COMPLAINT_CAP: usize = 8;
+
+/// Views of each epoch the [`Scenario::FalseComplaints`] nodes complain
+/// about.
+const FRAMED_VIEWS: u64 = 2;
+
+/// Each honest replica's host feeds its monitor the records its engine
+/// persisted since the last step (at the current time): installed views,
+/// stable checkpoints and its own prepare votes (with the batch), and keeps
+/// the complaints for the next epoch boundary.
+fn watch(
+    sim: &mut Simulation<Pbft<TrustPolicy>>,
+    monitors: &mut BTreeMap<NodeId, (Monitor, usize)>,
+    filed: &mut BTreeMap<NodeId, Vec<Request>>,
+    keys: &Keyring,
+    base: u64,
+) {
+    let now = sim.now();
+    for (&node, (monitor, cursor)) in monitors.iter_mut() {
+        let records = sim.persisted(node);
+        let mut out = vec![];
+        for rec in records.get(*cursor..).unwrap_or(&[]) {
+            match rec {
+                Record::View { view, active: true } => monitor.on_view(now, *view),
+                Record::Stable(proof) => monitor.on_stable(now, proof.seq),
+                Record::Voted(v) if v.pre_prepare.body.primary != node => {
+                    if let Some(c) = monitor.on_proposal(now, &v.pre_prepare.body, &v.batch) {
+                        out.push(c.to_request(node, &keys.secrets[node.index()], base));
+                    }
+                }
+                _ => {}
+            }
+        }
+        *cursor = records.len();
+        filed.entry(node).or_default().extend(out);
+    }
 }
 
 fn update_ledger<P: dwcp_pbft::Policy + 'static>(
@@ -475,5 +625,4 @@ fn update_ledger<P: dwcp_pbft::Policy + 'static>(
             _ => {}
         }
     }
-    ledger.end_epoch();
 }

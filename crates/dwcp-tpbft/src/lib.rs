@@ -58,8 +58,17 @@
 //!   slot never reaches a view change (because one side decided it and no
 //!   replica asked for a new view) stays unseen.
 //! - Slow primaries ([`slow::SlowPrimary`], just under the request timeout)
-//!   are not detected: their views make progress and the committed data
-//!   holds no proposal times, so nothing is charged.
+//!   never lose a view, and certificates hold no proposal times; they are
+//!   caught by [`timeliness`]: each replica measures, with its own clock,
+//!   how long the primary took to propose the requests it received, signs a
+//!   late-proposal [`timeliness::Complaint`] above half the request timeout
+//!   and submits it as an ordinary request, so that it is ordered in the
+//!   committed log; the ledger charges the primary only when `f + 1`
+//!   distinct replicas' valid complaints about the same view are committed,
+//!   so the `f` Byzantine replicas cannot frame an honest primary (the
+//!   argument is in [`timeliness`]). Complaints are submitted at the next
+//!   epoch boundary, so the charge lands one epoch late. Slowness below the
+//!   bound goes unpunished.
 //! - Re-election happens between epochs, each epoch being a fresh engine
 //!   instance (dwcp-pbft's policy is fixed per instance). In-place
 //!   re-election would need the switch keyed to the committed log (the new
@@ -84,6 +93,7 @@ mod evidence;
 pub mod fuzzing;
 mod policy;
 pub mod slow;
+pub mod timeliness;
 
 pub use certificate::{
     Decision, DecisionCertificate, FollowError, Follower, GroupKey, GroupSigner, certify_log, deal,

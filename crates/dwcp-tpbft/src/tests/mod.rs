@@ -2,3 +2,4 @@ mod certificates;
 mod evidence;
 mod policy;
 mod sim;
+mod timeliness;

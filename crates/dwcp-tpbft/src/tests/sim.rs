@@ -165,8 +165,8 @@ fn crash_restart_of_a_group_member_keeps_safety() {
 #[test]
 fn slow_primaries_keep_safety_and_their_views() {
     // Nodes 0 and 1 hold each pre-prepare for 4/5 of the request timeout:
-    // no view times out, every request is decided, nothing is charged (the
-    // committed data holds no proposal times; a documented limit).
+    // no view times out and every request is decided (their detection
+    // through committed complaints is tested in `tests::timeliness`).
     let t = epochs::run(&quick(7, Scenario::SlowPrimaries, Protocol::TPbft, 3));
     assert!(t.safe());
     assert_eq!(t.decisions(), 3 * 12);
