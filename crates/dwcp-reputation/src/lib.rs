@@ -49,7 +49,10 @@
 //! - **Slander.** A Byzantine observer can report bad things about honest
 //!   nodes. Observations must therefore be *committed* facts checkable by
 //!   everybody (a vote present in a commit certificate, a deadline missed as
-//!   witnessed by a quorum), not unverifiable claims; the ledger cannot tell.
+//!   witnessed by a quorum, a late proposal confirmed by `f + 1` distinct
+//!   replicas' signed complaints in the committed log, so that at least one
+//!   honest replica measured it), not unverifiable claims; the ledger cannot
+//!   tell.
 //! - **Proven equivocation** is the only evidence that needs no quorum: it is
 //!   verified cryptographically and zeroes the node's trust forever, and the
 //!   node's own opinions are discarded.

@@ -135,3 +135,20 @@ fn ignores_unknown_and_self() {
     l.observe(NodeId(1), NodeId(1), Observation::TimelyVote);
     assert_eq!(l, before);
 }
+
+#[test]
+fn a_confirmed_late_view_outweighs_an_epoch_of_timely_votes() {
+    // Node 3 votes like everybody (5 checkpoints' worth of timely votes) but
+    // one of its views as primary was confirmed late: its trust falls below
+    // half the average; without the late view it equals the others'.
+    let mut l = Ledger::new(4, LedgerConfig::default());
+    all_vote(&mut l, 5, &[]);
+    let before = l.scores().unwrap();
+    assert!((before.get(NodeId(3)) - 0.25).abs() < 1e-9, "{before:?}");
+    for i in 0..3 {
+        l.observe(NodeId(i), NodeId(3), Observation::LateProposal);
+    }
+    let s = l.scores().unwrap();
+    assert!(s.get(NodeId(3)) < 0.5 / 4.0, "{s:?}");
+    assert_eq!(*s.ranking().last().unwrap(), NodeId(3));
+}
