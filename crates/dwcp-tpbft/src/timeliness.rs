@@ -243,7 +243,8 @@ impl Tally {
     }
 
     /// Reads one committed request; returns whether it was a valid, counted
-    /// complaint. `clients` is the engine's client key list, whose entry
+    /// complaint (about the current or previous epoch of
+    /// [`Tally::start_epoch`]). `clients` is the engine's client key list, whose entry
     /// `client_base + r` is replica `r`'s key, for `r < n`.
     pub fn add(
         &mut self,
@@ -258,7 +259,9 @@ impl Tally {
         if !req.verify(clients) || c.primary.index() >= n || c.primary == who {
             return false;
         }
-        if c.epoch + 1 < self.newest {
+        // Only the current and the previous epoch: memory stays bounded
+        // whatever epochs Byzantine complainants name.
+        if c.epoch.saturating_add(1) < self.newest || c.epoch > self.newest {
             return false;
         }
         let key = (c.epoch, c.view, c.primary);
@@ -295,8 +298,8 @@ impl Tally {
         self.filed.retain(|k, _| k.1 >= keep);
     }
 
-    /// Tracked `(epoch, view, primary)` keys (bounded by
-    /// `n · cap · 2` epochs).
+    /// Tracked `(epoch, view, primary)` keys (at most `n · cap` for each of
+    /// the current and previous epoch).
     pub fn tracked(&self) -> usize {
         self.keys.len()
     }

@@ -209,6 +209,14 @@ fn tally_needs_f_plus_one_distinct_valid_complaints() {
         })
         .count();
     assert_eq!(counted, 4);
+    // Extreme or future epochs are refused (and do not overflow).
+    let far = Complaint {
+        epoch: u64::MAX,
+        view: u64::MAX,
+        ..c
+    };
+    let far = far.to_request(NodeId(5), &keys.secrets[5], base);
+    assert!(!t.add(&far, base, n, &clients));
     // Epochs older than the previous one are dropped.
     t.start_epoch(3);
     assert_eq!(t.tracked(), 0);
