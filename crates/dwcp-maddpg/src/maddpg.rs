@@ -6,11 +6,12 @@ use crate::env::MultiAgentEnv;
 use crate::policy::Policy;
 use crate::replay::{Batch, ReplayBuffer};
 use crate::space::{self, ActionSpace};
-use dwcp_core::rng::{Rng, derive};
+use dwcp_core::rng::{Rng, RngCore, SeedableRng, derive};
 use dwcp_nn::ndarray::{Array2, ArrayView2, Axis, Slice, Zip};
 use dwcp_nn::{
     Activation, Adam, Gradients, InputGrad, Mlp, NnError, Optimizer, Workspace, clip_grad_norm,
 };
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 /// What each agent's critic sees.
@@ -157,11 +158,10 @@ struct AgentScratch {
     critic: Workspace,
     critic_grads: Gradients,
     policy: PolicyBuffers,
-    /// Local (IDDPG) critic inputs: `[obs_i, act_i]`, `[next_obs_i, next_act_i]`
-    /// and `[obs_i, fresh action]` (empty in centralised mode).
+    /// Local (IDDPG) critic inputs: `[obs_i, act_i]` and
+    /// `[next_obs_i, next_act_i]` (empty in centralised mode).
     x: Array2<f32>,
     x_next: Array2<f32>,
-    x_policy: Array2<f32>,
     /// Target actions and their noise.
     next_act: Array2<f32>,
     next_noise: Array2<f32>,
@@ -177,8 +177,6 @@ struct Scratch {
     x: Array2<f32>,
     /// Centralised critic input on next observations and target actions.
     x_next: Array2<f32>,
-    /// `x` with one agent's action columns replaced by its fresh action.
-    x_policy: Array2<f32>,
     /// TD targets.
     y: Array2<f32>,
     agents: Vec<AgentScratch>,
@@ -194,9 +192,38 @@ pub struct Maddpg {
     buffer: ReplayBuffer,
     explore_rng: Rng,
     update_rng: Rng,
+    /// Gumbel / Gaussian noise of the update (target and policy actions):
+    /// ChaCha8, seeded from the trainer's seed, because the update draws
+    /// about 100k noise samples per round.
+    noise_rng: ChaCha8Rng,
     steps: u64,
     updates: u64,
     scratch: Option<Scratch>,
+}
+
+/// The update's noise generator: ChaCha8 keyed by 32 bytes of a ChaCha20
+/// stream derived from the seed (so runs stay deterministic).
+fn noise_rng(seed: u64) -> ChaCha8Rng {
+    let mut key = [0u8; 32];
+    derive(seed, (1 << 32) + 2).fill_bytes(&mut key);
+    ChaCha8Rng::from_seed(key)
+}
+
+/// `Σ t²` in `f64`, eight independent partial sums so the loop vectorises.
+fn sum_sq(t: &[f32]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let chunks = t.chunks_exact(8);
+    let tail: f64 = chunks
+        .remainder()
+        .iter()
+        .map(|&g| f64::from(g) * f64::from(g))
+        .sum();
+    for c in chunks {
+        for (a, &g) in acc.iter_mut().zip(c) {
+            *a += f64::from(g) * f64::from(g);
+        }
+    }
+    acc.iter().sum::<f64>() + tail
 }
 
 fn clip(grads: &mut Gradients, max: f32, mode: ClipMode) {
@@ -212,7 +239,7 @@ fn clip(grads: &mut Gradients, max: f32, mode: ClipMode) {
                     .into_iter()
                     .flatten()
                 {
-                    let n = t.iter().map(|&g| f64::from(g).powi(2)).sum::<f64>().sqrt() as f32;
+                    let n = sum_sq(t).sqrt() as f32;
                     if !n.is_finite() {
                         // A non-finite gradient would poison Adam's state: drop it.
                         t.iter_mut().for_each(|g| *g = 0.0);
@@ -251,7 +278,6 @@ pub fn actor_loss_grad(
         critic: critic.workspace(),
         grads: actor.zero_grads(),
         action: Array2::zeros((rows, ad)),
-        d_params: Array2::zeros((rows, space.param_dim())),
     };
     let mut xa = x.to_owned();
     let loss = policy_grad(
@@ -267,7 +293,6 @@ struct PolicyBuffers {
     critic: Workspace,
     grads: Gradients,
     action: Array2<f32>,
-    d_params: Array2<f32>,
 }
 
 /// [`actor_loss_grad`] on caller buffers: `xa` holds the critic input and
@@ -301,16 +326,16 @@ fn policy_grad(
         None,
         InputGrad::Cols(a_col..a_col + ad),
     );
+    let (p, d_p) = bufs.actor.output_and_d_output_mut();
     space::backward_into(
         space,
-        bufs.actor.output().view(),
+        p.view(),
         bufs.action.view(),
         noise,
         bufs.critic.d_input().view(),
         reg,
-        bufs.d_params.view_mut(),
+        d_p.view_mut(),
     );
-    bufs.actor.d_output_mut().assign(&bufs.d_params);
     actor.backward_ws(
         &obs,
         &mut bufs.actor,
@@ -320,8 +345,21 @@ fn policy_grad(
     -q_mean + reg * p_reg
 }
 
+/// Writes `src` into `dst`'s columns `start..start + src.ncols()`.
 fn put_cols(dst: &mut Array2<f32>, start: usize, src: ArrayView2<f32>) {
-    dst.slice_axis_mut(Axis(1), Slice::from(start..start + src.ncols()))
+    let (w, sw) = (dst.ncols(), src.ncols());
+    if let (Some(d), Some(s)) = (dst.as_slice_mut(), src.as_slice())
+        && sw > 0
+        && start + sw <= w
+        && d.len() / w == s.len() / sw
+    {
+        // Contiguous rows: one short copy per row.
+        for (drow, srow) in d.chunks_exact_mut(w).zip(s.chunks_exact(sw)) {
+            crate::replay::copy_row(&mut drow[start..start + sw], srow);
+        }
+        return;
+    }
+    dst.slice_axis_mut(Axis(1), Slice::from(start..start + sw))
         .assign(&src);
 }
 
@@ -386,6 +424,7 @@ impl Maddpg {
             agents,
             explore_rng: derive(seed, 1 << 32),
             update_rng: derive(seed, (1 << 32) + 1),
+            noise_rng: noise_rng(seed),
             steps: 0,
             updates: 0,
             scratch: None,
@@ -523,11 +562,9 @@ impl Maddpg {
                         critic: a.critic.workspace(),
                         grads: a.actor.zero_grads(),
                         action: Array2::zeros((b, ad)),
-                        d_params: Array2::zeros((b, a.space.param_dim())),
                     },
                     x: Array2::zeros((b, local)),
                     x_next: Array2::zeros((b, local)),
-                    x_policy: Array2::zeros((b, local)),
                     next_act: Array2::zeros((b, ad)),
                     next_noise: Array2::zeros((b, ad)),
                     noise: Array2::zeros((b, ad)),
@@ -538,7 +575,6 @@ impl Maddpg {
             batch: self.buffer.batch(b),
             x: Array2::zeros((b, wide)),
             x_next: Array2::zeros((b, wide)),
-            x_policy: Array2::zeros((b, wide)),
             y: Array2::zeros((b, 1)),
             agents,
         }
@@ -556,19 +592,10 @@ impl Maddpg {
             return UpdateStats::default();
         }
         let mut s = self.scratch();
-        self.buffer.sample_into(&mut s.batch, &mut self.update_rng);
+        let idx = self
+            .buffer
+            .sample_indices(s.batch.len(), &mut self.update_rng);
         let n = self.agents.len();
-        // Target actions, sampled from the target actors as the reference does.
-        for ((a, sc), next_obs) in self.agents.iter().zip(&mut s.agents).zip(&s.batch.next_obs) {
-            a.target_actor.forward_ws(next_obs, &mut sc.target_actor);
-            space::sample_into(
-                a.space,
-                sc.target_actor.output().view(),
-                sc.next_act.view_mut(),
-                sc.next_noise.view_mut(),
-                &mut self.update_rng,
-            );
-        }
         let central = self.cfg.critic == CriticMode::Centralised;
         // Column layout of a centralised critic input: all obs, then all actions.
         let total_obs: usize = self.agents.iter().map(|a| a.obs_dim).sum();
@@ -582,13 +609,28 @@ impl Maddpg {
             c += a.space.action_dim();
         }
         if central {
+            // One pass over the sampled rows fills the batch and both wide inputs.
+            // The buffer's row layout is this column layout.
+            self.buffer
+                .gather_wide(&idx, &mut s.batch, &mut s.x, &mut s.x_next);
+        } else {
+            self.buffer.gather(&idx, &mut s.batch);
+        }
+        // Target actions, sampled from the target actors as the reference does.
+        for ((a, sc), next_obs) in self.agents.iter().zip(&mut s.agents).zip(&s.batch.next_obs) {
+            a.target_actor.forward_ws(next_obs, &mut sc.target_actor);
+            space::sample_into(
+                a.space,
+                sc.target_actor.output().view(),
+                sc.next_act.view_mut(),
+                sc.next_noise.view_mut(),
+                &mut self.noise_rng,
+            );
+        }
+        if central {
             for j in 0..n {
-                put_cols(&mut s.x, obs_off[j], s.batch.obs[j].view());
-                put_cols(&mut s.x, act_off[j], s.batch.act[j].view());
-                put_cols(&mut s.x_next, obs_off[j], s.batch.next_obs[j].view());
                 put_cols(&mut s.x_next, act_off[j], s.agents[j].next_act.view());
             }
-            s.x_policy.assign(&s.x);
         } else {
             for (j, sc) in s.agents.iter_mut().enumerate() {
                 let od = self.agents[j].obs_dim;
@@ -596,7 +638,6 @@ impl Maddpg {
                 put_cols(&mut sc.x, od, s.batch.act[j].view());
                 put_cols(&mut sc.x_next, 0, s.batch.next_obs[j].view());
                 put_cols(&mut sc.x_next, od, sc.next_act.view());
-                sc.x_policy.assign(&sc.x);
             }
         }
         let rows = s.batch.len().max(1) as f32;
@@ -604,10 +645,12 @@ impl Maddpg {
         let mut stats = UpdateStats::default();
         for (i, sc) in s.agents.iter_mut().enumerate() {
             let agent = &mut self.agents[i];
-            let (x, x_next, x_policy, a_col) = if central {
-                (&s.x, &s.x_next, &mut s.x_policy, act_off[i])
+            // The policy step writes the fresh action into `x` and restores
+            // the sampled one afterwards.
+            let (x, x_next, a_col) = if central {
+                (&mut s.x, &s.x_next, act_off[i])
             } else {
-                (&sc.x, &sc.x_next, &mut sc.x_policy, agent.obs_dim)
+                (&mut sc.x, &sc.x_next, agent.obs_dim)
             };
             // Critic: y = r + γ (1 − done) Q'(x', a').
             agent
@@ -639,22 +682,20 @@ impl Maddpg {
             clip(&mut sc.critic_grads, self.cfg.grad_clip, self.cfg.clip_mode);
             let _ = agent.critic_opt.step(&mut agent.critic, &sc.critic_grads);
             // Actor: maximise Q(x with a_i ← sample(μ_i(o_i))) − reg·mean(p²).
-            space::draw_noise(agent.space, sc.noise.view_mut(), &mut self.update_rng);
+            space::draw_noise(agent.space, sc.noise.view_mut(), &mut self.noise_rng);
             let a_loss = policy_grad(
                 &agent.actor,
                 &agent.critic,
                 agent.space,
                 s.batch.obs[i].view(),
-                x_policy,
+                x,
                 a_col,
                 sc.noise.view(),
                 self.cfg.actor_reg,
                 &mut sc.policy,
             );
-            // Restore the sampled actions for the next agent's policy step.
-            if central {
-                put_cols(x_policy, a_col, s.batch.act[i].view());
-            }
+            // Restore the sampled actions for the next agent.
+            put_cols(x, a_col, s.batch.act[i].view());
             stats.actor_loss += a_loss / n as f32;
             clip(&mut sc.policy.grads, self.cfg.grad_clip, self.cfg.clip_mode);
             let _ = agent.actor_opt.step(&mut agent.actor, &sc.policy.grads);

@@ -5,18 +5,6 @@
 use dwcp_core::rng::RngCore;
 use dwcp_nn::ndarray::Array2;
 
-/// One agent's columns of the buffer, stored row-major in flat vectors that
-/// grow up to the capacity and then wrap (oldest overwritten first).
-#[derive(Clone, Debug)]
-struct AgentStore {
-    obs_dim: usize,
-    act_dim: usize,
-    obs: Vec<f32>,
-    act: Vec<f32>,
-    rew: Vec<f32>,
-    next_obs: Vec<f32>,
-}
-
 /// A batch gathered from the buffer, one matrix per agent (`batch` rows),
 /// reused across samples so sampling allocates nothing once sized.
 #[derive(Clone, Debug)]
@@ -45,38 +33,78 @@ impl Batch {
     }
 }
 
+/// `dst ← src` for short rows (a few dozen floats): fixed 8-float moves the
+/// compiler inlines, instead of one `memcpy` call per row.
+#[inline]
+pub(crate) fn copy_row(dst: &mut [f32], src: &[f32]) {
+    let mut d8 = dst.chunks_exact_mut(8);
+    let mut s8 = src.chunks_exact(8);
+    for (d, s) in (&mut d8).zip(&mut s8) {
+        d.copy_from_slice(s);
+    }
+    for (d, s) in d8.into_remainder().iter_mut().zip(s8.remainder()) {
+        *d = *s;
+    }
+}
+
 /// Fixed-capacity FIFO replay of joint transitions.
+///
+/// Each transition is one contiguous row `[obs_1 … obs_n | act_1 … act_n |
+/// rew_1 … rew_n | next_obs_1 … next_obs_n | done]`, so sampling touches one
+/// block of memory per transition, and the row's first columns are already
+/// a centralised critic's input `[obs_1 … obs_n, act_1 … act_n]`.
 #[derive(Clone, Debug)]
 pub struct ReplayBuffer {
     capacity: usize,
     len: usize,
     next: usize,
-    agents: Vec<AgentStore>,
-    done: Vec<f32>,
+    obs_dims: Vec<usize>,
+    act_dims: Vec<usize>,
+    /// Column of agent `i`'s observation (and, from `next_off`, next observation).
+    obs_off: Vec<usize>,
+    /// Column of agent `i`'s action.
+    act_off: Vec<usize>,
+    rew_off: usize,
+    next_off: usize,
+    done_off: usize,
+    width: usize,
+    rows: Vec<f32>,
 }
 
 impl ReplayBuffer {
-    /// An empty buffer for agents with the given observation and action widths.
+    /// An empty buffer for agents with the given observation and action widths
+    /// (one action width per observation width; extra entries are ignored).
     /// Memory grows with use, up to `capacity` transitions.
     pub fn new(capacity: usize, obs_dims: &[usize], act_dims: &[usize]) -> Self {
-        let agents = obs_dims
-            .iter()
-            .zip(act_dims)
-            .map(|(&obs_dim, &act_dim)| AgentStore {
-                obs_dim,
-                act_dim,
-                obs: Vec::new(),
-                act: Vec::new(),
-                rew: Vec::new(),
-                next_obs: Vec::new(),
-            })
-            .collect();
+        let n = obs_dims.len().min(act_dims.len());
+        let (obs_dims, act_dims) = (obs_dims[..n].to_vec(), act_dims[..n].to_vec());
+        let total_obs: usize = obs_dims.iter().sum();
+        let total_act: usize = act_dims.iter().sum();
+        let prefix = |d: &[usize], start: usize| {
+            d.iter()
+                .scan(start, |o, &w| {
+                    let at = *o;
+                    *o += w;
+                    Some(at)
+                })
+                .collect::<Vec<_>>()
+        };
+        let rew_off = total_obs + total_act;
+        let next_off = rew_off + n;
+        let done_off = next_off + total_obs;
         ReplayBuffer {
             capacity: capacity.max(1),
             len: 0,
             next: 0,
-            agents,
-            done: Vec::new(),
+            obs_off: prefix(&obs_dims, 0),
+            act_off: prefix(&act_dims, total_obs),
+            obs_dims,
+            act_dims,
+            rew_off,
+            next_off,
+            done_off,
+            width: done_off + 1,
+            rows: Vec::new(),
         }
     }
 
@@ -95,6 +123,12 @@ impl ReplayBuffer {
         self.capacity
     }
 
+    /// Width of the centralised critic input the rows start with
+    /// (all observations, then all actions).
+    pub fn joint_width(&self) -> usize {
+        self.rew_off
+    }
+
     /// Stores one joint transition. Slices shorter or longer than an agent's
     /// widths are truncated or zero-padded.
     pub fn push(
@@ -105,55 +139,34 @@ impl ReplayBuffer {
         next_obs: &[Vec<f32>],
         done: bool,
     ) {
+        let w = self.width;
         let slot = self.next;
-        let append = self.len < self.capacity;
-        fn put(v: &mut Vec<f32>, slot: usize, width: usize, src: &[f32], append: bool) {
-            if append {
-                v.extend((0..width).map(|k| src.get(k).copied().unwrap_or(0.0)));
-            } else if let Some(dst) = v.get_mut(slot * width..(slot + 1) * width) {
-                for (k, d) in dst.iter_mut().enumerate() {
-                    *d = src.get(k).copied().unwrap_or(0.0);
-                }
+        if self.len < self.capacity && self.rows.len() < (slot + 1) * w {
+            self.rows.resize((slot + 1) * w, 0.0);
+        }
+        let Some(row) = self.rows.get_mut(slot * w..(slot + 1) * w) else {
+            return;
+        };
+        fn put(dst: &mut [f32], src: Option<&Vec<f32>>) {
+            let src = src.map_or(&[][..], |v| v.as_slice());
+            for (k, d) in dst.iter_mut().enumerate() {
+                *d = src.get(k).copied().unwrap_or(0.0);
             }
         }
-        for (i, a) in self.agents.iter_mut().enumerate() {
-            let empty: &[f32] = &[];
-            put(
-                &mut a.obs,
-                slot,
-                a.obs_dim,
-                obs.get(i).map_or(empty, |v| v),
-                append,
+        for i in 0..self.obs_dims.len() {
+            let (o, a, od, ad) = (
+                self.obs_off[i],
+                self.act_off[i],
+                self.obs_dims[i],
+                self.act_dims[i],
             );
-            put(
-                &mut a.act,
-                slot,
-                a.act_dim,
-                act.get(i).map_or(empty, |v| v),
-                append,
-            );
-            put(
-                &mut a.rew,
-                slot,
-                1,
-                &[rew.get(i).copied().unwrap_or(0.0)],
-                append,
-            );
-            put(
-                &mut a.next_obs,
-                slot,
-                a.obs_dim,
-                next_obs.get(i).map_or(empty, |v| v),
-                append,
-            );
+            put(&mut row[o..o + od], obs.get(i));
+            put(&mut row[a..a + ad], act.get(i));
+            row[self.rew_off + i] = rew.get(i).copied().unwrap_or(0.0);
+            let nx = self.next_off + o;
+            put(&mut row[nx..nx + od], next_obs.get(i));
         }
-        put(
-            &mut self.done,
-            slot,
-            1,
-            &[f32::from(u8::from(done))],
-            append,
-        );
+        row[self.done_off] = f32::from(u8::from(done));
         self.next = (self.next + 1) % self.capacity;
         self.len = (self.len + 1).min(self.capacity);
     }
@@ -162,24 +175,24 @@ impl ReplayBuffer {
     pub fn batch(&self, batch: usize) -> Batch {
         Batch {
             obs: self
-                .agents
+                .obs_dims
                 .iter()
-                .map(|a| Array2::zeros((batch, a.obs_dim)))
+                .map(|&d| Array2::zeros((batch, d)))
                 .collect(),
             act: self
-                .agents
+                .act_dims
                 .iter()
-                .map(|a| Array2::zeros((batch, a.act_dim)))
+                .map(|&d| Array2::zeros((batch, d)))
                 .collect(),
             rew: self
-                .agents
+                .obs_dims
                 .iter()
                 .map(|_| Array2::zeros((batch, 1)))
                 .collect(),
             next_obs: self
-                .agents
+                .obs_dims
                 .iter()
-                .map(|a| Array2::zeros((batch, a.obs_dim)))
+                .map(|&d| Array2::zeros((batch, d)))
                 .collect(),
             done: Array2::zeros((batch, 1)),
         }
@@ -191,30 +204,110 @@ impl ReplayBuffer {
         if self.len == 0 {
             return;
         }
-        let n = out.len();
-        let idx: Vec<usize> = (0..n)
-            .map(|_| (rng.next_u64() % self.len as u64) as usize)
-            .collect();
+        let idx = self.sample_indices(out.len(), rng);
         self.gather(&idx, out);
     }
 
-    /// Gathers the transitions at `idx` (each `< len`) into `out`.
+    /// `n` indices drawn uniformly with replacement (empty when the buffer is).
+    pub fn sample_indices(&self, n: usize, rng: &mut impl RngCore) -> Vec<usize> {
+        if self.len == 0 {
+            return Vec::new();
+        }
+        (0..n)
+            .map(|_| (rng.next_u64() % self.len as u64) as usize)
+            .collect()
+    }
+
+    /// Gathers the transitions at `idx` (each `< len`; others are skipped)
+    /// into `out` (shaped by [`Self::batch`]).
     pub fn gather(&self, idx: &[usize], out: &mut Batch) {
-        fn copy_rows(src: &[f32], width: usize, idx: &[usize], dst: &mut Array2<f32>) {
-            if let Some(d) = dst.as_slice_mut() {
-                for (row, &k) in d.chunks_mut(width.max(1)).zip(idx) {
-                    if let Some(s) = src.get(k * width..(k + 1) * width) {
-                        row.copy_from_slice(s);
-                    }
+        self.gather_rows(idx, out, None);
+    }
+
+    /// [`Self::gather`] that also writes each transition's centralised critic
+    /// input `[obs_1 … obs_n, act_1 … act_n]` into the row of `x` and its
+    /// next observations into the first columns of `x_next` (both
+    /// [`Self::joint_width`] wide; the caller fills `x_next`'s action
+    /// columns). Matrices of other widths or not contiguous are left alone.
+    pub fn gather_wide(
+        &self,
+        idx: &[usize],
+        out: &mut Batch,
+        x: &mut Array2<f32>,
+        x_next: &mut Array2<f32>,
+    ) {
+        let jw = self.joint_width();
+        let fits = x.ncols() == jw && x_next.ncols() == jw;
+        match (x.as_slice_mut(), x_next.as_slice_mut()) {
+            (Some(xs), Some(xn)) if fits && jw > 0 => self.gather_rows(idx, out, Some((xs, xn))),
+            _ => self.gather_rows(idx, out, None),
+        }
+    }
+
+    fn gather_rows(
+        &self,
+        idx: &[usize],
+        out: &mut Batch,
+        mut wide: Option<(&mut [f32], &mut [f32])>,
+    ) {
+        let (w, jw) = (self.width, self.rew_off);
+        let total_obs = self.done_off - self.next_off;
+        for (r, &k) in idx.iter().enumerate() {
+            let Some(src) = self.rows.get(k * w..(k + 1) * w) else {
+                continue;
+            };
+            if let Some((xs, xn)) = wide.as_mut() {
+                if let Some(d) = xs.get_mut(r * jw..(r + 1) * jw) {
+                    d.copy_from_slice(&src[..jw]);
+                }
+                if let Some(d) = xn.get_mut(r * jw..r * jw + total_obs) {
+                    d.copy_from_slice(&src[self.next_off..self.done_off]);
                 }
             }
+            for i in 0..self.obs_dims.len() {
+                let (o, a, od, ad) = (
+                    self.obs_off[i],
+                    self.act_off[i],
+                    self.obs_dims[i],
+                    self.act_dims[i],
+                );
+                let nx = self.next_off + o;
+                if let Some(d) = out
+                    .obs
+                    .get_mut(i)
+                    .and_then(|m| m.as_slice_mut())
+                    .and_then(|m| m.get_mut(r * od..(r + 1) * od))
+                {
+                    copy_row(d, &src[o..o + od]);
+                }
+                if let Some(d) = out
+                    .act
+                    .get_mut(i)
+                    .and_then(|m| m.as_slice_mut())
+                    .and_then(|m| m.get_mut(r * ad..(r + 1) * ad))
+                {
+                    copy_row(d, &src[a..a + ad]);
+                }
+                if let Some(d) = out
+                    .rew
+                    .get_mut(i)
+                    .and_then(|m| m.as_slice_mut())
+                    .and_then(|m| m.get_mut(r))
+                {
+                    *d = src[self.rew_off + i];
+                }
+                if let Some(d) = out
+                    .next_obs
+                    .get_mut(i)
+                    .and_then(|m| m.as_slice_mut())
+                    .and_then(|m| m.get_mut(r * od..(r + 1) * od))
+                {
+                    copy_row(d, &src[nx..nx + od]);
+                }
+            }
+            if let Some(d) = out.done.as_slice_mut().and_then(|m| m.get_mut(r)) {
+                *d = src[self.done_off];
+            }
         }
-        for (i, a) in self.agents.iter().enumerate() {
-            copy_rows(&a.obs, a.obs_dim, idx, &mut out.obs[i]);
-            copy_rows(&a.act, a.act_dim, idx, &mut out.act[i]);
-            copy_rows(&a.rew, 1, idx, &mut out.rew[i]);
-            copy_rows(&a.next_obs, a.obs_dim, idx, &mut out.next_obs[i]);
-        }
-        copy_rows(&self.done, 1, idx, &mut out.done);
     }
 }

@@ -41,6 +41,47 @@ fn replay_keeps_joint_transitions_aligned_and_wraps_fifo() {
     assert_eq!(seen.len(), 5, "64 uniform draws should hit all 5 slots");
 }
 
+#[test]
+fn wide_gather_matches_the_batch_in_critic_input_order() {
+    let (obs_dims, act_dims) = ([2, 3], [1, 2]);
+    let mut buf = ReplayBuffer::new(10, &obs_dims, &act_dims);
+    for k in 0..7 {
+        let v = k as f32;
+        buf.push(
+            &[vec![v, v + 0.1], vec![v + 0.2; 3]],
+            &[vec![-v], vec![-v - 0.3, -v - 0.4]],
+            &[v, 2.0 * v],
+            &[vec![v + 1.0; 2], vec![v + 1.5; 3]],
+            false,
+        );
+    }
+    assert_eq!(buf.joint_width(), 8);
+    let idx: Vec<usize> = (0..20).map(|r| (r * 3) % 7).collect();
+    let (mut a, mut b) = (buf.batch(20), buf.batch(20));
+    buf.gather(&idx, &mut a);
+    let mut x = Array2::zeros((20, 8));
+    let mut x_next = Array2::from_elem((20, 8), 9.0f32);
+    buf.gather_wide(&idx, &mut b, &mut x, &mut x_next);
+    for r in 0..20 {
+        let mut want = Vec::new();
+        let mut want_next = Vec::new();
+        for i in 0..2 {
+            want.extend(a.obs[i].row(r).iter().copied());
+            want_next.extend(a.next_obs[i].row(r).iter().copied());
+        }
+        for i in 0..2 {
+            want.extend(a.act[i].row(r).iter().copied());
+            assert_eq!(a.rew[i][[r, 0]], b.rew[i][[r, 0]]);
+            assert_eq!(a.obs[i].row(r), b.obs[i].row(r));
+            assert_eq!(a.next_obs[i].row(r), b.next_obs[i].row(r));
+        }
+        assert_eq!(x.row(r).to_vec(), want);
+        assert_eq!(x_next.row(r).to_vec()[..5], want_next[..]);
+        // The action columns of x_next are the caller's.
+        assert!(x_next.row(r).iter().skip(5).all(|&v| v == 9.0));
+    }
+}
+
 fn small_config() -> MaddpgConfig {
     MaddpgConfig {
         batch: 32,

@@ -86,6 +86,31 @@ fn column_sums(delta: &Array2<f32>, out: &mut ndarray::Array1<f32>) {
     }
 }
 
+/// `delta ← delta ⊙ [y > 0]` and `out ← column sums of the masked delta`
+/// in one pass; `false` (nothing written) unless all three are contiguous
+/// and shaped alike.
+fn relu_mask_column_sums(
+    delta: &mut Array2<f32>,
+    y: &Array2<f32>,
+    out: &mut ndarray::Array1<f32>,
+) -> bool {
+    let n = delta.ncols();
+    let same = delta.dim() == y.dim() && out.len() == n && n > 0;
+    match (delta.as_slice_mut(), y.as_slice(), out.as_slice_mut()) {
+        (Some(d), Some(y), Some(o)) if same => {
+            o.iter_mut().for_each(|v| *v = 0.0);
+            for (drow, yrow) in d.chunks_exact_mut(n).zip(y.chunks_exact(n)) {
+                for ((g, &y), s) in drow.iter_mut().zip(yrow).zip(o.iter_mut()) {
+                    *g = if y > 0.0 { *g } else { 0.0 };
+                    *s += *g;
+                }
+            }
+            true
+        }
+        _ => false,
+    }
+}
+
 /// Backpropagation through `layers`. `outs[i]` is layer `i`'s output
 /// (after its activation) on input `x`; `deltas[i]` has `outs[i]`'s shape and
 /// its last entry holds `dL/doutput` on entry (all of them are overwritten).
@@ -105,14 +130,26 @@ pub(crate) fn backprop_into<S: Data<Elem = f32>>(
     for i in (0..layers.len()).rev() {
         let (before, rest) = deltas.split_at_mut(i);
         let delta = &mut rest[0];
-        acts[i].backprop_inplace(delta, &outs[i]);
-        if let Some(g) = grads.as_deref_mut().and_then(|g| g.get_mut(i)) {
+        let mut g = grads.as_deref_mut().and_then(|g| g.get_mut(i));
+        // ReLU mask and bias gradient in one pass when both apply.
+        let fused = match g.as_deref_mut() {
+            Some(g) if acts[i] == Activation::Relu => {
+                relu_mask_column_sums(delta, &outs[i], &mut g.b)
+            }
+            _ => false,
+        };
+        if !fused {
+            acts[i].backprop_inplace(delta, &outs[i]);
+        }
+        if let Some(g) = g {
             if i == 0 {
                 gemm(1.0, &x.t(), delta, 0.0, &mut g.w.view_mut());
             } else {
                 gemm(1.0, &outs[i - 1].t(), delta, 0.0, &mut g.w.view_mut());
             }
-            column_sums(delta, &mut g.b);
+            if !fused {
+                column_sums(delta, &mut g.b);
+            }
         }
         let w = &layers[i].w;
         match (before.last_mut(), input_grad) {

@@ -361,6 +361,20 @@ impl Mlp {
             ));
         }
         for (t, s) in self.layers.iter_mut().zip(&source.layers) {
+            if let (Some(tw), Some(sw), Some(tb), Some(sb)) = (
+                t.w.as_slice_mut(),
+                s.w.as_slice(),
+                t.b.as_slice_mut(),
+                s.b.as_slice(),
+            ) && tw.len() == sw.len()
+                && tb.len() == sb.len()
+            {
+                // Flat passes (the layers are kept in standard layout).
+                for (t, &s) in tw.iter_mut().zip(sw).chain(tb.iter_mut().zip(sb)) {
+                    *t = tau * s + (1.0 - tau) * *t;
+                }
+                continue;
+            }
             Zip::from(&mut t.w)
                 .and(&s.w)
                 .for_each(|t, &s| *t = tau * s + (1.0 - tau) * *t);
