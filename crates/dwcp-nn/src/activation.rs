@@ -62,10 +62,8 @@ impl Activation {
     /// Turns `dL/dy` into `dL/dz` in place, given the layer outputs `y`.
     pub(crate) fn backprop_inplace(self, grad: &mut Array2<f32>, y: &Array2<f32>) {
         if let (Activation::Relu, Some(g), Some(y)) = (self, grad.as_slice_mut(), y.as_slice()) {
-            // Branch-free so the compiler vectorises it.
-            g.iter_mut()
-                .zip(y)
-                .for_each(|(g, &y)| *g = if y > 0.0 { *g } else { 0.0 });
+            // Branch-free and vectorised at the CPU's full width.
+            crate::simd::run(crate::simd::ReluMask { g, y });
         } else if self != Activation::Identity {
             Zip::from(grad)
                 .and(y)

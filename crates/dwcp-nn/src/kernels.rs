@@ -98,13 +98,7 @@ fn relu_mask_column_sums(
     let same = delta.dim() == y.dim() && out.len() == n && n > 0;
     match (delta.as_slice_mut(), y.as_slice(), out.as_slice_mut()) {
         (Some(d), Some(y), Some(o)) if same => {
-            o.iter_mut().for_each(|v| *v = 0.0);
-            for (drow, yrow) in d.chunks_exact_mut(n).zip(y.chunks_exact(n)) {
-                for ((g, &y), s) in drow.iter_mut().zip(yrow).zip(o.iter_mut()) {
-                    *g = if y > 0.0 { *g } else { 0.0 };
-                    *s += *g;
-                }
-            }
+            crate::simd::run(crate::simd::ReluMaskSums { d, y, o });
             true
         }
         _ => false,

@@ -84,6 +84,13 @@
 //!   (the workspace forbids unsafe code). It needs Rust 1.89, which is why
 //!   the workspace's `rust-version` is 1.89. Results can differ in the last bits between CPUs with
 //!   different vector units (so can any SIMD product).
+//! - `pulp` 0.22 (`x86-v4`): safe runtime dispatch to AVX2 / AVX-512 for the
+//!   element-wise passes of training (ReLU masks with bias gradients, Adam,
+//!   soft updates): plain Rust loops compiled inside its target-feature
+//!   context vectorise at the full register width, where the baseline
+//!   x86-64 build would use 4-wide SSE2 (and the workspace forbids the
+//!   `unsafe` that `#[target_feature]` calls need). No fused multiply-adds
+//!   are introduced, so results are the same bits on every CPU.
 //! - `serde`: weight (de)serialisation, with validation through
 //!   `#[serde(try_from)]`.
 //! - `dwcp-core`: the seeded ChaCha20 RNG (`dwcp_core::rng`) and the bounded
@@ -103,6 +110,7 @@ mod linalg;
 mod loss;
 mod mlp;
 mod optim;
+mod simd;
 mod workspace;
 
 pub use activation::Activation;

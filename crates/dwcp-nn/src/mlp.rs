@@ -369,10 +369,9 @@ impl Mlp {
             ) && tw.len() == sw.len()
                 && tb.len() == sb.len()
             {
-                // Flat passes (the layers are kept in standard layout).
-                for (t, &s) in tw.iter_mut().zip(sw).chain(tb.iter_mut().zip(sb)) {
-                    *t = tau * s + (1.0 - tau) * *t;
-                }
+                // Flat vectorised passes (layers are kept in standard layout).
+                crate::simd::run(crate::simd::Polyak { t: tw, s: sw, tau });
+                crate::simd::run(crate::simd::Polyak { t: tb, s: sb, tau });
                 continue;
             }
             Zip::from(&mut t.w)

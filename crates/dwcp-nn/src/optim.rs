@@ -203,13 +203,14 @@ impl Optimizer for Adam {
         let (inv_bc1, inv_bc2) = (1.0 / self.bc1, 1.0 / self.bc2);
         let m = self.m.get_mut(offset..).unwrap_or_default();
         let v = self.v.get_mut(offset..).unwrap_or_default();
-        for (((p, &g), m), v) in params.iter_mut().zip(grads).zip(m).zip(v) {
-            let m1 = b1 * *m + (1.0 - b1) * g;
-            let v1 = b2 * *v + (1.0 - b2) * g * g;
-            // Flush decaying moments before they turn subnormal (see the type docs).
-            *m = if m1.abs() < FLUSH { 0.0 } else { m1 };
-            *v = if v1 < FLUSH { 0.0 } else { v1 };
-            *p -= lr * (*m * inv_bc1) / ((*v * inv_bc2).sqrt() + eps);
-        }
+        // One vectorised pass; moments are flushed before they turn subnormal
+        // (see the type docs).
+        crate::simd::run(crate::simd::AdamStep {
+            p: params,
+            g: grads,
+            m,
+            v,
+            k: [b1, b2, lr, eps, inv_bc1, inv_bc2, FLUSH],
+        });
     }
 }
