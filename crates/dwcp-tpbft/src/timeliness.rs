@@ -48,8 +48,13 @@
 //! replicas flooding complaints cost bounded memory and ordering slots,
 //! never a charge.
 //!
-//! A Byzantine primary can still be slow *below* the bound (at most half
-//! the request timeout per proposal) without being charged.
+//! Limits: a Byzantine primary can still be slow *below* the bound (up to
+//! half the request timeout per request, counted from its receipt, the
+//! view's start or the window's reopening) without being charged; an
+//! honest primary on a network slower than the bound (beyond PBFT's timing
+//! assumption) can be charged, as it could time out anyway; a replica only
+//! measures the requests it received itself, so a slow primary is caught
+//! once `f + 1` replicas submitted requests in its view.
 
 use dwcp_core::{Duration, NodeId, Time, codec};
 use dwcp_crypto::{PublicKey, SecretKey};
