@@ -156,3 +156,81 @@ pub fn engine(data: &[u8]) {
         while replica.poll_output().is_some() {}
     }
 }
+
+/// Scripts arbitrary committed requests into a complaint [`Tally`]
+/// (`n = 4`, `f = 1`, 2 non-replica clients before the replicas' keys):
+/// raw payloads after the complaint tag, signed complaints with
+/// fuzz-chosen fields (from replicas and with wrong keys), and epoch
+/// changes. Panics if a charge is ever made without `f + 1` distinct
+/// signed complainants, if a Byzantine complainant alone causes one, or if
+/// the tally outgrows its bound. Returns the number of charges made.
+///
+/// [`Tally`]: crate::timeliness::Tally
+pub fn complaints(keys: &dwcp_crypto::Keyring, data: &[u8]) -> usize {
+    use crate::timeliness::{Complaint, TAG, Tally};
+    use dwcp_pbft::Request;
+    use std::collections::BTreeMap;
+    const N: usize = 4;
+    const BASE: u64 = 2;
+    const CAP: usize = 8;
+    let mut clients = keys.publics[..2.min(keys.publics.len())].to_vec();
+    clients.extend(keys.publics.iter().take(N).cloned());
+    if keys.publics.len() < N {
+        return 0;
+    }
+    let mut charges = 0;
+    let mut tally = Tally::new(1, CAP);
+    let mut epoch = 0u64;
+    // Who the harness knows signed a complaint per (epoch, view, primary).
+    let mut signers: BTreeMap<(u64, u64, NodeId), BTreeSet<NodeId>> = BTreeMap::new();
+    for chunk in data.chunks(8) {
+        let b = |i: usize| chunk.get(i).copied().unwrap_or(0);
+        let req = match b(0) % 4 {
+            0 => {
+                let mut payload = TAG.to_vec();
+                payload.extend_from_slice(chunk.get(3..).unwrap_or(&[]));
+                Request::new(BASE + u64::from(b(1) % 6), u64::from(b(2)), payload)
+            }
+            1 | 2 => {
+                let me = NodeId(u32::from(b(1)) % N as u32);
+                let c = Complaint {
+                    epoch: epoch.saturating_sub(u64::from(b(2) % 3)),
+                    view: u64::from(b(3) % 4),
+                    seq: u64::from(b(4)),
+                    primary: NodeId(u32::from(b(5)) % (N as u32 + 1)),
+                };
+                // Op 2 signs with a key that is not `me`'s.
+                let signer = if b(0) % 4 == 2 {
+                    (me.index() + 1) % N
+                } else {
+                    me.index()
+                };
+                let req = c.to_request(me, &keys.secrets[signer], BASE);
+                if b(0) % 4 == 1 {
+                    signers
+                        .entry((c.epoch, c.view, c.primary))
+                        .or_default()
+                        .insert(me);
+                }
+                req
+            }
+            _ => {
+                epoch += u64::from(b(1) % 3);
+                tally.start_epoch(epoch);
+                continue;
+            }
+        };
+        let _ = tally.add(&req, BASE, N, &clients);
+        for key in tally.newly_confirmed() {
+            let who = signers.get(&key).map_or(0, BTreeSet::len);
+            assert!(who >= 2, "charged {key:?} with {who} signed complainants");
+            charges += 1;
+        }
+        assert!(
+            tally.tracked() <= 2 * N * CAP,
+            "tally grew to {}",
+            tally.tracked()
+        );
+    }
+    charges
+}

@@ -222,3 +222,18 @@ fn tally_needs_f_plus_one_distinct_valid_complaints() {
     assert_eq!(t.tracked(), 0);
     assert!(!t.add(&signed(5), base, n, &clients));
 }
+
+#[test]
+fn fuzz_entry_never_charges_without_two_signers() {
+    let keys = Keyring::sr25519(4, 1);
+    dwcp_core::fuzz::random_inputs(21, 300, 160, |_, data| {
+        let _ = crate::fuzzing::complaints(&keys, data);
+    });
+    // A script that does charge: replicas 1 and 2 sign complaints about
+    // primary 0's view 0 in epoch 0 (op 1, fields chosen byte by byte).
+    let script = [1, 1, 0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 0, 0];
+    assert_eq!(crate::fuzzing::complaints(&keys, &script), 1);
+    // The same two complaints, the second signed with the wrong key: none.
+    let forged = [1, 1, 0, 0, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 0, 0];
+    assert_eq!(crate::fuzzing::complaints(&keys, &forged), 0);
+}
