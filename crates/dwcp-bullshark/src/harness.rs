@@ -4,8 +4,8 @@
 use crate::{Bullshark, BullsharkNode, Reputation, orderer, orderer_with_reputation};
 use dwcp_narwhal::NarwhalConfig;
 pub use dwcp_narwhal::harness::{
-    CryptoMode, check, delivered_txs, load_and_check, run_until_txs, submit, throughput_config, tx,
-    txs_of,
+    CryptoMode, check, delivered_txs, load_and_check, run_until_txs, submit, test_config,
+    throughput_config, tx, txs_of,
 };
 use dwcp_sim::workload::{LoadReport, ThroughputConfig};
 use dwcp_sim::{NetworkConfig, SimConfig, Simulation};

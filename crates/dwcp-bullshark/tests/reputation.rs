@@ -5,9 +5,9 @@
 use dwcp_bullshark::harness::{self, CryptoMode};
 use dwcp_bullshark::{Bullshark, BullsharkNode, Reputation};
 use dwcp_core::rng::{Rng, RngCore, seeded};
-use dwcp_core::{Duration, NodeId, Time};
+use dwcp_core::{NodeId, Time};
 use dwcp_narwhal::testing::{DagBuilder, Slot, feed};
-use dwcp_narwhal::{NarwhalConfig, Orderer, Round, Vertex};
+use dwcp_narwhal::{Orderer, Round, Vertex};
 use dwcp_sim::{FaultEvent, NetworkConfig, Partition, SimConfig, Simulation};
 use std::collections::BTreeSet;
 
@@ -187,18 +187,8 @@ fn schedule_and_order_agree_across_arrival_orders() {
     assert!(changes >= 150, "only {changes} schedule changes");
 }
 
-fn config(n: usize) -> NarwhalConfig {
-    let mut c = NarwhalConfig::new(n).unwrap();
-    c.max_header_delay = Duration::from_millis(50);
-    c.leader_timeout = Duration::from_millis(300);
-    c.max_batch_delay = Duration::from_millis(10);
-    c.sync_retry = Duration::from_millis(200);
-    c.gc_depth = 20;
-    c
-}
-
 fn cluster(n: usize, seed: u64, net: NetworkConfig) -> Simulation<BullsharkNode> {
-    let cfg = config(n);
+    let cfg = harness::test_config(n);
     let o = dwcp_bullshark::orderer_with_reputation(&cfg, Reputation::default());
     let keys = CryptoMode::InsecureMock.keys(n, seed);
     dwcp_narwhal::harness::cluster(

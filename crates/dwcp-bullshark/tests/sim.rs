@@ -6,25 +6,15 @@ use dwcp_bullshark::BullsharkNode;
 use dwcp_bullshark::harness::{self, CryptoMode};
 use dwcp_core::{Duration, Fault, NodeId, Output, Target, Time, WireMessage};
 use dwcp_crypto::Signed;
-use dwcp_narwhal::{Keys, Message, NarwhalConfig, Orderer};
+use dwcp_narwhal::{Keys, Message, Orderer};
 use dwcp_sim::adversary::{FnAdversary, Silent};
 use dwcp_sim::{AdversaryCtx, FaultEvent, LinkEffect, NetworkConfig, OutputOf, Partition};
 use dwcp_sim::{SimConfig, Simulation};
 use std::sync::Arc;
 
-fn config(n: usize) -> NarwhalConfig {
-    let mut c = NarwhalConfig::new(n).unwrap();
-    c.max_header_delay = Duration::from_millis(50);
-    c.leader_timeout = Duration::from_millis(300);
-    c.max_batch_delay = Duration::from_millis(10);
-    c.sync_retry = Duration::from_millis(200);
-    c.gc_depth = 20;
-    c
-}
-
 fn cluster(n: usize, seed: u64, net: NetworkConfig) -> Simulation<BullsharkNode> {
     harness::cluster_with(
-        config(n),
+        harness::test_config(n),
         SimConfig::new(n, seed).with_network(net),
         CryptoMode::Real,
     )

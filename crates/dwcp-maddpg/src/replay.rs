@@ -36,6 +36,12 @@ impl Batch {
 /// `dst ← src` for short rows (a few dozen floats): fixed 8-float moves the
 /// compiler inlines, instead of one `memcpy` call per row.
 #[inline]
+/// Row `r` (of width `w`) of agent `i`'s matrix in `m`, if `m` has that
+/// agent, is contiguous and has that row.
+fn row_of(m: &mut [Array2<f32>], i: usize, r: usize, w: usize) -> Option<&mut [f32]> {
+    m.get_mut(i)?.as_slice_mut()?.get_mut(r * w..(r + 1) * w)
+}
+
 pub(crate) fn copy_row(dst: &mut [f32], src: &[f32]) {
     let mut d8 = dst.chunks_exact_mut(8);
     let mut s8 = src.chunks_exact(8);
@@ -272,36 +278,16 @@ impl ReplayBuffer {
                     self.act_dims[i],
                 );
                 let nx = self.next_off + o;
-                if let Some(d) = out
-                    .obs
-                    .get_mut(i)
-                    .and_then(|m| m.as_slice_mut())
-                    .and_then(|m| m.get_mut(r * od..(r + 1) * od))
-                {
+                if let Some(d) = row_of(&mut out.obs, i, r, od) {
                     copy_row(d, &src[o..o + od]);
                 }
-                if let Some(d) = out
-                    .act
-                    .get_mut(i)
-                    .and_then(|m| m.as_slice_mut())
-                    .and_then(|m| m.get_mut(r * ad..(r + 1) * ad))
-                {
+                if let Some(d) = row_of(&mut out.act, i, r, ad) {
                     copy_row(d, &src[a..a + ad]);
                 }
-                if let Some(d) = out
-                    .rew
-                    .get_mut(i)
-                    .and_then(|m| m.as_slice_mut())
-                    .and_then(|m| m.get_mut(r))
-                {
-                    *d = src[self.rew_off + i];
+                if let Some(d) = row_of(&mut out.rew, i, r, 1) {
+                    d[0] = src[self.rew_off + i];
                 }
-                if let Some(d) = out
-                    .next_obs
-                    .get_mut(i)
-                    .and_then(|m| m.as_slice_mut())
-                    .and_then(|m| m.get_mut(r * od..(r + 1) * od))
-                {
+                if let Some(d) = row_of(&mut out.next_obs, i, r, od) {
                     copy_row(d, &src[nx..nx + od]);
                 }
             }

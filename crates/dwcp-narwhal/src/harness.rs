@@ -110,6 +110,21 @@ pub fn submit<O: Orderer + 'static>(
     sim.submit_many(reqs.collect::<Vec<_>>());
 }
 
+/// The timers of the simulator tests: 50 ms header delay, 300 ms leader
+/// timeout, 10 ms batch delay, 200 ms sync retry, GC depth 20.
+///
+/// # Panics
+/// If `n` is not a valid committee size.
+pub fn test_config(n: usize) -> NarwhalConfig {
+    let mut c = NarwhalConfig::new(n).expect("valid committee size");
+    c.max_header_delay = Duration::from_millis(50);
+    c.leader_timeout = Duration::from_millis(300);
+    c.max_batch_delay = Duration::from_millis(10);
+    c.sync_retry = Duration::from_millis(200);
+    c.gc_depth = 20;
+    c
+}
+
 /// The standard load-and-check of the simulator tests: submits
 /// transactions `0..count` from t = 100 ms, one every 20 ms, round robin to
 /// `to` (every node if empty), runs until every honest running node

@@ -1,21 +1,15 @@
 //! Simulated Tusk clusters under faults: the same total order at every
 //! honest node, and every transaction submitted to an honest node commits.
 
-use dwcp_core::{Duration, NodeId, Time};
-use dwcp_narwhal::NarwhalConfig;
+use dwcp_core::{NodeId, Time};
 use dwcp_sim::adversary::Silent;
 use dwcp_sim::{FaultEvent, NetworkConfig, Partition, SimConfig, Simulation};
 use dwcp_tusk::TuskNode;
 use dwcp_tusk::harness::{self, CryptoMode};
 
 fn cluster(n: usize, seed: u64, net: NetworkConfig) -> Simulation<TuskNode> {
-    let mut c = NarwhalConfig::new(n).unwrap();
-    c.max_header_delay = Duration::from_millis(50);
-    c.max_batch_delay = Duration::from_millis(10);
-    c.sync_retry = Duration::from_millis(200);
-    c.gc_depth = 20;
     harness::cluster_with(
-        c,
+        harness::test_config(n),
         SimConfig::new(n, seed).with_network(net),
         CryptoMode::Real,
     )
