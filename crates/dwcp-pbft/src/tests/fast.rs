@@ -2,8 +2,7 @@
 //! backups, reported own votes and the new-view rule.
 
 use super::*;
-use crate::message::{CheckpointProof, PrePrepare, PreparedProof, ViewChange, VotedProof};
-use crate::state::genesis_state;
+use crate::message::{PreparedProof, ViewChange, VotedProof};
 use crate::verify::{self, SigBatch};
 use crate::{ClassicPolicy, VoteCertificate, compute_new_view, compute_new_view_with};
 use dwcp_core::{Committee, Duration};
@@ -125,37 +124,6 @@ fn the_collector_falls_back_after_the_wait() {
         vec![(0, 1, d)],
         "commit vote to the collector"
     );
-}
-
-fn genesis() -> CheckpointProof {
-    CheckpointProof {
-        seq: 0,
-        state: genesis_state(),
-        signatures: vec![],
-    }
-}
-
-fn signed_pp(k: &Keyring, view: u64, seq: u64, batch: &[Request]) -> Signed<PrePrepare> {
-    let Message::PrePrepare { pre_prepare, .. } = pp(k, 4, view, seq, batch.to_vec()) else {
-        unreachable!()
-    };
-    pre_prepare
-}
-
-/// `who`'s own vote for `batch` at `(view, seq)`.
-fn own(k: &Keyring, who: u32, view: u64, seq: u64, batch: &[Request]) -> VotedProof {
-    let pre_prepare = signed_pp(k, view, seq, batch);
-    let prepare = (pre_prepare.body.primary != NodeId(who)).then(|| {
-        let Message::Vote(v) = vote(k, VotePhase::Prepare, view, seq, digest_of(batch), who) else {
-            unreachable!()
-        };
-        v.signature
-    });
-    VotedProof {
-        pre_prepare,
-        batch: batch.to_vec(),
-        prepare,
-    }
 }
 
 fn prepared(k: &Keyring, view: u64, seq: u64, batch: &[Request]) -> PreparedProof {

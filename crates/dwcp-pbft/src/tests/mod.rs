@@ -142,4 +142,48 @@ pub(crate) fn digest_of(batch: &[Request]) -> Digest {
     batch_digest(batch)
 }
 
+/// The genesis checkpoint proof (sequence 0, no signatures).
+pub(crate) fn genesis() -> crate::message::CheckpointProof {
+    crate::message::CheckpointProof {
+        seq: 0,
+        state: crate::state::genesis_state(),
+        signatures: vec![],
+    }
+}
+
+/// The signed pre-prepare of view `view`'s primary (n = 4) for `batch`.
+pub(crate) fn signed_pp(
+    k: &Keyring,
+    view: u64,
+    seq: u64,
+    batch: &[Request],
+) -> Signed<crate::message::PrePrepare> {
+    let Message::PrePrepare { pre_prepare, .. } = pp(k, 4, view, seq, batch.to_vec()) else {
+        unreachable!()
+    };
+    pre_prepare
+}
+
+/// `who`'s own vote for `batch` at `(view, seq)`.
+pub(crate) fn own(
+    k: &Keyring,
+    who: u32,
+    view: u64,
+    seq: u64,
+    batch: &[Request],
+) -> crate::message::VotedProof {
+    let pre_prepare = signed_pp(k, view, seq, batch);
+    let prepare = (pre_prepare.body.primary != NodeId(who)).then(|| {
+        let Message::Vote(v) = vote(k, VotePhase::Prepare, view, seq, digest_of(batch), who) else {
+            unreachable!()
+        };
+        v.signature
+    });
+    crate::message::VotedProof {
+        pre_prepare,
+        batch: batch.to_vec(),
+        prepare,
+    }
+}
+
 pub(crate) const T0: Time = Time::ZERO;

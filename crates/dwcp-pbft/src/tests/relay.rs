@@ -2,36 +2,8 @@
 //! ([`crate::relay`]).
 
 use super::*;
-use crate::message::{CheckpointProof, NewView, PrePrepare, ViewChange, VotedProof};
-use crate::state::genesis_state;
+use crate::message::{NewView, PrePrepare, ViewChange, VotedProof};
 use dwcp_core::Fault;
-
-fn genesis() -> CheckpointProof {
-    CheckpointProof {
-        seq: 0,
-        state: genesis_state(),
-        signatures: vec![],
-    }
-}
-
-fn signed_pp(k: &Keyring, view: u64, seq: u64, batch: &[Request]) -> Signed<PrePrepare> {
-    let Message::PrePrepare { pre_prepare, .. } = pp(k, 4, view, seq, batch.to_vec()) else {
-        unreachable!()
-    };
-    pre_prepare
-}
-
-/// `who`'s own prepare vote for `batch` at `(view, seq)`.
-fn own(k: &Keyring, who: u32, view: u64, seq: u64, batch: &[Request]) -> VotedProof {
-    let Message::Vote(v) = vote(k, VotePhase::Prepare, view, seq, digest_of(batch), who) else {
-        unreachable!()
-    };
-    VotedProof {
-        pre_prepare: signed_pp(k, view, seq, batch),
-        batch: batch.to_vec(),
-        prepare: Some(v.signature),
-    }
-}
 
 fn vc(k: &Keyring, view: u64, who: u32, voted: Vec<VotedProof>) -> Signed<ViewChange> {
     let body = ViewChange {
