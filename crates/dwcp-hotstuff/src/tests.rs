@@ -67,6 +67,16 @@ impl World {
         }
     }
 
+    /// Blocks extending `parent` one after another, block `k` at view
+    /// `views[k]` carrying transaction `views[k]`.
+    fn chain<const K: usize>(&self, parent: &Block, views: [u64; K]) -> [Block; K] {
+        let mut tip = parent.clone();
+        views.map(|v| {
+            tip = self.block(&tip, v, v);
+            tip.clone()
+        })
+    }
+
     fn propose(&self, b: &Block, tc: Option<Tc>) -> (NodeId, Message) {
         let author = b.author;
         let proposal = Signed::sign(
@@ -116,10 +126,7 @@ fn three_consecutive_views_commit_the_first() {
     let w = World::new();
     let mut r = w.replica();
     let g = Block::genesis();
-    let b1 = w.block(&g, 1, 1);
-    let b2 = w.block(&b1, 2, 2);
-    let b3 = w.block(&b2, 3, 3);
-    let b4 = w.block(&b3, 4, 4);
+    let [b1, b2, b3, b4] = w.chain(&g, [1, 2, 3, 4]);
     assert!(delivered(&feed(&mut r, w.propose(&b1, None))).is_empty());
     assert!(delivered(&feed(&mut r, w.propose(&b2, None))).is_empty());
     // b3 carries QC(b2): lock on QC(b1), nothing committed yet.
@@ -143,13 +150,9 @@ fn a_gap_in_views_delays_the_commit_until_a_new_three_chain() {
     let w = World::new();
     let mut r = w.replica();
     let g = Block::genesis();
-    let b1 = w.block(&g, 1, 1);
-    let b2 = w.block(&b1, 2, 2);
+    let [b1, b2] = w.chain(&g, [1, 2]);
     // View 3 timed out: b4 extends b2 with a TC for view 3.
-    let b4 = w.block(&b2, 4, 4);
-    let b5 = w.block(&b4, 5, 5);
-    let b6 = w.block(&b5, 6, 6);
-    let b7 = w.block(&b6, 7, 7);
+    let [b4, b5, b6, b7] = w.chain(&b2, [4, 5, 6, 7]);
     for b in [&b1, &b2] {
         feed(&mut r, w.propose(b, None));
     }
@@ -169,9 +172,7 @@ fn votes_only_for_blocks_at_or_above_the_lock() {
     let w = World::new();
     let mut r = w.replica();
     let g = Block::genesis();
-    let b1 = w.block(&g, 1, 1);
-    let b2 = w.block(&b1, 2, 2);
-    let b3 = w.block(&b2, 3, 3);
+    let [b1, b2, b3] = w.chain(&g, [1, 2, 3]);
     for b in [&b1, &b2, &b3] {
         feed(&mut r, w.propose(b, None));
     }
@@ -222,10 +223,7 @@ fn missing_parents_are_fetched_then_committed() {
     let w = World::new();
     let mut r = w.replica();
     let g = Block::genesis();
-    let b1 = w.block(&g, 1, 1);
-    let b2 = w.block(&b1, 2, 2);
-    let b3 = w.block(&b2, 3, 3);
-    let b4 = w.block(&b3, 4, 4);
+    let [b1, b2, b3, b4] = w.chain(&g, [1, 2, 3, 4]);
     // Only b4 arrives: the replica asks its proposer for b3 and ancestors.
     let out = feed(&mut r, w.propose(&b4, None));
     let asked = out.iter().find_map(|o| match o {
@@ -248,9 +246,7 @@ fn restore_never_votes_again_and_keeps_the_lock() {
     let w = World::new();
     let mut r = w.replica();
     let g = Block::genesis();
-    let b1 = w.block(&g, 1, 1);
-    let b2 = w.block(&b1, 2, 2);
-    let b3 = w.block(&b2, 3, 3);
+    let [b1, b2, b3] = w.chain(&g, [1, 2, 3]);
     let mut records = vec![];
     for b in [&b1, &b2, &b3] {
         for o in feed(&mut r, w.propose(b, None)) {
