@@ -47,6 +47,22 @@ impl Setup {
             target: 0.96,
         }
     }
+
+    /// Seed `seed`'s data layout as row indices into `data`: the stratified
+    /// split and the training rows' Dirichlet partition over the clients,
+    /// `(training rows, client partitions, test rows)`.
+    pub fn layout(&self, data: &Dataset, seed: u64) -> (Vec<usize>, Vec<Vec<usize>>, Vec<usize>) {
+        let (train, test) = stratified_split(data, self.test_fraction, seed);
+        let parts = dirichlet_partition(
+            data,
+            &train,
+            self.clients,
+            self.alpha,
+            self.min_per_client,
+            seed,
+        );
+        (train, parts, test)
+    }
 }
 
 /// One method: the knobs that differ between compared runs.
@@ -145,15 +161,7 @@ pub fn build_with(
     privacy: Privacy,
     seed: u64,
 ) -> Result<(Federation, Dataset), String> {
-    let (train, test) = stratified_split(data, setup.test_fraction, seed);
-    let parts = dirichlet_partition(
-        data,
-        &train,
-        setup.clients,
-        setup.alpha,
-        setup.min_per_client,
-        seed,
-    );
+    let (train, parts, test) = setup.layout(data, seed);
     let mut cfg = FlConfig::new(setup.clients as u32);
     cfg.model.sizes = std::iter::once(data.dim)
         .chain(setup.hidden.iter().copied())

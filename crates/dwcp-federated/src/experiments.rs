@@ -3,7 +3,7 @@
 
 use crate::aggregate::Rule;
 use crate::bench::{Method, RunResult, Setup, build, drive, run};
-use crate::data::{Dataset, dirichlet_partition, stratified_split};
+use crate::data::Dataset;
 use crate::select::{RoundPlan, Uniform};
 use crate::sim::Attack;
 use crate::tcs::{Logged, Radio, TcsSelector};
@@ -150,15 +150,7 @@ pub fn tcs_variant_name(mu: f64, beta: f64) -> String {
 pub fn tcs(data: &Dataset, t: &TcsSetup, seeds: &[u64]) -> Result<Vec<TcsRow>, String> {
     let mut rows = vec![];
     for &seed in seeds {
-        let (train, _) = stratified_split(data, t.setup.test_fraction, seed);
-        let parts = dirichlet_partition(
-            data,
-            &train,
-            t.setup.clients,
-            t.setup.alpha,
-            t.setup.min_per_client,
-            seed,
-        );
+        let (_, parts, _) = t.setup.layout(data, seed);
         let sizes: Vec<usize> = parts.iter().map(Vec::len).collect();
         let hist: Vec<Vec<usize>> = parts.iter().map(|p| data.subset(p).histogram()).collect();
         let epochs = crate::model::LocalTraining::default().epochs;
@@ -287,15 +279,7 @@ pub fn snap(data: &Dataset, t: &SnapSetup, seeds: &[u64]) -> Vec<SnapRow> {
     use crate::snap::{ring, run_snap, run_terngrad};
     let mut rows = vec![];
     for &seed in seeds {
-        let (train, test) = stratified_split(data, t.setup.test_fraction, seed);
-        let parts = dirichlet_partition(
-            data,
-            &train,
-            t.setup.clients,
-            t.setup.alpha,
-            t.setup.min_per_client,
-            seed,
-        );
+        let (_, parts, test) = t.setup.layout(data, seed);
         let shards: Vec<Dataset> = parts.iter().map(|p| data.subset(p)).collect();
         let test = data.subset(&test);
         let spec = crate::model::ModelSpec {
