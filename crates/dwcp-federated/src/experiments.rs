@@ -244,7 +244,7 @@ pub fn tcs(data: &Dataset, t: &TcsSetup, seeds: &[u64]) -> Result<Vec<TcsRow>, S
 /// One `fl-snap` run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SnapRow {
-    /// `snap(tau=…)` or `terngrad`.
+    /// `snap(tau=…)`, `snap(tau=…,mixing=fmmc,post-hoc)` or `terngrad`.
     pub method: String,
     /// Seed.
     pub seed: u64,
@@ -265,18 +265,36 @@ pub struct SnapSetup {
     pub setup: Setup,
     /// Neighbours on each side of the ring.
     pub ring_k: usize,
-    /// SNAP thresholds to run.
+    /// SNAP thresholds to run (Metropolis–Hastings mixing).
     pub taus: Vec<f32>,
+    /// Thresholds to run again with the fastest-mixing weights optimised
+    /// from the topology ([`crate::mixing::fastest_mixing`]); the rows are
+    /// named [`snap_fmmc_name`] (added after the first results: post-hoc).
+    pub fmmc_taus: Vec<f32>,
     /// SNAP rounds.
     pub rounds: u64,
     /// TernGrad iterations, batch and learning rate.
     pub terngrad: (u64, usize, f32),
 }
 
+/// The row name of SNAP with Metropolis–Hastings mixing at threshold `tau`.
+pub fn snap_name(tau: f32) -> String {
+    format!("snap(tau={tau})")
+}
+
+/// The row name of the post-hoc SNAP variant with fastest-mixing weights.
+pub fn snap_fmmc_name(tau: f32) -> String {
+    format!("snap(tau={tau},mixing=fmmc,post-hoc)")
+}
+
+/// Projected-subgradient iterations of the `fl-snap` fastest-mixing weights.
+pub const FMMC_ITERATIONS: usize = 300;
+
 /// `fl-snap`: SNAP-style decentralised training vs the TernGrad parameter
 /// server on the same shards and test split per seed.
 pub fn snap(data: &Dataset, t: &SnapSetup, seeds: &[u64]) -> Vec<SnapRow> {
-    use crate::snap::{ring, run_snap, run_terngrad};
+    use crate::mixing::{fastest_mixing, metropolis};
+    use crate::snap::{ring, run_snap_with, run_terngrad};
     let mut rows = vec![];
     for &seed in seeds {
         let (_, parts, test) = t.setup.layout(data, seed);
@@ -290,12 +308,19 @@ pub fn snap(data: &Dataset, t: &SnapSetup, seeds: &[u64]) -> Vec<SnapRow> {
             seed,
         };
         let adj = ring(t.setup.clients, t.ring_k);
-        for &tau in &t.taus {
-            let r = run_snap(
+        let (mh, fm) = (metropolis(&adj), fastest_mixing(&adj, FMMC_ITERATIONS));
+        let runs = t.taus.iter().map(|&tau| (tau, &mh, snap_name(tau))).chain(
+            t.fmmc_taus
+                .iter()
+                .map(|&tau| (tau, &fm, snap_fmmc_name(tau))),
+        );
+        for (tau, w, method) in runs {
+            let r = run_snap_with(
                 &spec,
                 &shards,
                 &test,
                 &adj,
+                w,
                 tau,
                 &crate::model::LocalTraining::default(),
                 t.rounds,
@@ -303,7 +328,7 @@ pub fn snap(data: &Dataset, t: &SnapSetup, seeds: &[u64]) -> Vec<SnapRow> {
                 seed,
             );
             rows.push(SnapRow {
-                method: format!("snap(tau={tau})"),
+                method,
                 seed,
                 steps: t.rounds,
                 final_accuracy: r.curve.last().map_or(0.0, |c| c.2),

@@ -121,6 +121,7 @@ pub mod data;
 pub mod experiments;
 pub mod fuzzing;
 pub mod message;
+pub mod mixing;
 pub mod model;
 pub mod private_runs;
 pub mod rand_util;

@@ -8,9 +8,12 @@
 //! weight optimisation, the threshold and the data set are not verified. This
 //! module's instantiation:
 //!
-//! - **Mixing weights:** Metropolis–Hastings, `W_ij = 1 / (1 + max(deg_i,
-//!   deg_j))` on each edge, `W_ii = 1 − Σ_j W_ij` — symmetric and doubly
-//!   stochastic on any undirected graph (not the fastest-mixing matrix).
+//! - **Mixing weights:** [`run_snap`] uses Metropolis–Hastings, `W_ij = 1 /
+//!   (1 + max(deg_i, deg_j))` on each edge, `W_ii = 1 − Σ_j W_ij` —
+//!   symmetric and doubly stochastic on any undirected graph, but not
+//!   optimised. [`run_snap_with`] takes any doubly-stochastic `W`, e.g.
+//!   the fastest-mixing matrix optimised from the topology
+//!   ([`crate::mixing::fastest_mixing`]), which is SNAP's description.
 //! - **Significant changes:** every peer's neighbours hold a copy `x̂_i` of
 //!   its parameters; after local training peer `i` sends the coordinates
 //!   with `|x_i − x̂_i| > τ` (raw f32, explicit indices in the
@@ -37,22 +40,7 @@ use crate::rand_util::shuffle;
 use dwcp_core::rng;
 use dwcp_quantization::{Compress, Compressed, Compressor, Quantizer, Sparsifier, Support, Values};
 
-/// Metropolis–Hastings weights for an undirected graph given as adjacency
-/// lists: row `i` lists `(j, W_ij)` for `j = i` and every neighbour.
-pub fn metropolis(adj: &[Vec<usize>]) -> Vec<Vec<(usize, f64)>> {
-    (0..adj.len())
-        .map(|i| {
-            let mut row: Vec<(usize, f64)> = adj[i]
-                .iter()
-                .filter(|&&j| j != i && j < adj.len())
-                .map(|&j| (j, 1.0 / (1.0 + adj[i].len().max(adj[j].len()) as f64)))
-                .collect();
-            let off: f64 = row.iter().map(|x| x.1).sum();
-            row.push((i, 1.0 - off));
-            row
-        })
-        .collect()
-}
+pub use crate::mixing::metropolis;
 
 /// A ring where each node links to its `k` nearest neighbours on each side.
 pub fn ring(n: usize, k: usize) -> Vec<Vec<usize>> {
@@ -92,8 +80,9 @@ fn record(
     }
 }
 
-/// SNAP over `shards` (one per peer) on graph `adj`, threshold `tau`, for
-/// `rounds` rounds; accuracy is the mean of the peers' test accuracies.
+/// SNAP over `shards` (one per peer) on graph `adj` with
+/// Metropolis–Hastings mixing, threshold `tau`, for `rounds` rounds;
+/// accuracy is the mean of the peers' test accuracies.
 #[allow(clippy::too_many_arguments)]
 pub fn run_snap(
     spec: &ModelSpec,
@@ -106,14 +95,36 @@ pub fn run_snap(
     target: f64,
     seed: u64,
 ) -> SnapRun {
+    let w = metropolis(adj);
+    run_snap_with(
+        spec, shards, test, adj, &w, tau, local, rounds, target, seed,
+    )
+}
+
+/// [`run_snap`] with the mixing matrix `w` (sparse rows as in
+/// [`crate::mixing`]; it should be symmetric and doubly stochastic on
+/// `adj`, else the peers' mean drifts). Bytes are counted per neighbour in
+/// `adj`.
+#[allow(clippy::too_many_arguments)]
+pub fn run_snap_with(
+    spec: &ModelSpec,
+    shards: &[Dataset],
+    test: &Dataset,
+    adj: &[Vec<usize>],
+    w: &[Vec<(usize, f64)>],
+    tau: f32,
+    local: &LocalTraining,
+    rounds: u64,
+    target: f64,
+    seed: u64,
+) -> SnapRun {
     let Some(net0) = spec.build() else {
         return SnapRun {
             curve: vec![],
             reached: None,
         };
     };
-    let n = shards.len().min(adj.len());
-    let w = metropolis(&adj[..n]);
+    let n = shards.len().min(adj.len()).min(w.len());
     let init = net0.params_flat();
     let dim = init.len();
     let mut x = vec![init.clone(); n];
@@ -157,8 +168,11 @@ pub fn run_snap(
             .map(|i| {
                 (0..dim)
                     .map(|k| {
-                        let mixed: f32 =
-                            w[i].iter().map(|&(j, wij)| wij as f32 * shared[j][k]).sum();
+                        let mixed: f32 = w[i]
+                            .iter()
+                            .filter(|&&(j, _)| j < n)
+                            .map(|&(j, wij)| wij as f32 * shared[j][k])
+                            .sum();
                         x[i][k] - shared[i][k] + mixed
                     })
                     .collect()
@@ -247,4 +261,22 @@ pub fn run_terngrad(
         }
     }
     SnapRun { curve, reached }
+}
+
+/// Exact encoded bytes of one SNAP message carrying `k` changed f32
+/// coordinates (explicit indices, evenly spread) of a `dim`-parameter model:
+/// the unit of SNAP's byte budget (`k = 0` is the empty message's header).
+pub fn message_bytes(dim: usize, k: usize) -> usize {
+    let k = k.min(dim);
+    let step = dim.checked_div(k).unwrap_or(1).max(1);
+    let indices: Vec<u32> = (0..k).map(|i| (i * step) as u32).collect();
+    Compressed::new(
+        dim,
+        Support::Sparse {
+            indices,
+            seed: None,
+        },
+        Values::F32(vec![0.5; k]),
+    )
+    .map_or(0, |c| c.encoded_len())
 }

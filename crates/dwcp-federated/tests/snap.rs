@@ -47,3 +47,17 @@ fn snap_and_terngrad_learn_and_snap_sends_less_with_a_higher_threshold() {
     assert_eq!(tg.curve.len(), 4);
     assert!(last(&tg).2 > 0.5, "{:?}", last(&tg));
 }
+
+#[test]
+fn message_bytes_grow_with_the_changed_coordinates() {
+    use dwcp_federated::snap::message_bytes;
+    let (empty, one, all) = (
+        message_bytes(4810, 0),
+        message_bytes(4810, 1),
+        message_bytes(4810, 4810),
+    );
+    assert!(empty > 0 && one >= empty + 4, "{empty} {one}");
+    // Every coordinate: 4 bytes each plus a short header and index code.
+    assert!((19_240..19_240 + 1_000).contains(&all), "{all}");
+    assert_eq!(message_bytes(4810, 99_999), all);
+}
