@@ -81,7 +81,16 @@ impl<P: Policy> Pbft<P> {
             .endorsements
             .entry(self.id)
             .or_insert((digest, e.share.clone()));
-        self.send(Target::all_but(self.id), Message::Endorsement(e));
+        // Only voters prepare, so only they need the shares.
+        let voters: Vec<NodeId> = NodeId::all(self.cfg.n)
+            .filter(|id| *id != self.id && self.policy.is_voter(*id, view))
+            .collect();
+        let to = if voters.len() + 1 >= self.cfg.n {
+            Target::all_but(self.id)
+        } else {
+            Target::many(voters)
+        };
+        self.send(to, Message::Endorsement(e));
         self.check_endorsed(now, seq);
     }
 

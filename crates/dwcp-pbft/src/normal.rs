@@ -138,6 +138,9 @@ impl<P: Policy> Pbft<P> {
     /// Signs, persists, sends and counts this replica's vote, unless it
     /// already signed a different digest for the same slot and phase.
     pub(crate) fn cast_vote(&mut self, phase: VotePhase, view: u64, seq: u64, digest: Digest) {
+        if !self.policy.is_voter(self.id, view) {
+            return; // A follower learns decisions from commit certificates.
+        }
         if !self.guard.allow(view, seq, SignKind::from(phase), digest) {
             return;
         }
@@ -179,6 +182,12 @@ impl<P: Policy> Pbft<P> {
         }
         if b.phase == VotePhase::Prepare && b.replica == self.policy.primary(b.view) {
             return self.evidence(b.replica, Fault::Protocol("the primary sent a prepare"));
+        }
+        if !self.policy.is_voter(b.replica, b.view) {
+            return self.evidence(
+                b.replica,
+                Fault::Protocol("a vote from outside the consensus group"),
+            );
         }
         self.record_vote(&v);
         self.check_prepared(now, v.body.seq);
@@ -237,6 +246,11 @@ impl<P: Policy> Pbft<P> {
     /// matching prepares. Keeps and persists the certificate, then commits.
     pub(crate) fn check_prepared(&mut self, now: Time, seq: u64) {
         let view = self.view;
+        if !self.policy.is_voter(self.id, view) {
+            // Followers never prepare; the pre-prepare may complete a
+            // commit certificate that arrived first.
+            return self.check_committed(now, seq);
+        }
         let primary = self.policy.primary(view);
         let Some(slot) = self.log.slots.get(&seq) else {
             return;
@@ -290,14 +304,18 @@ impl<P: Policy> Pbft<P> {
         self.check_committed(now, seq);
     }
 
-    /// Committed locally: prepared plus a quorum of matching commits.
+    /// Committed locally: prepared plus a quorum of matching commits; a
+    /// follower (outside the consensus group, see [`Policy::is_voter`])
+    /// needs only the pre-prepare and the commits, which form a commit
+    /// certificate as transferable as the one catch-up accepts.
     pub(crate) fn check_committed(&mut self, now: Time, seq: u64) {
         let view = self.view;
         let Some(slot) = self.log.slots.get(&seq) else {
             return;
         };
         let Some(digest) = slot.digest() else { return };
-        if !slot.prepared || slot.committed.is_some() {
+        let follower = !self.policy.is_voter(self.id, view);
+        if (!slot.prepared && !follower) || slot.committed.is_some() {
             return;
         }
         let (voters, votes) = slot.matching(VotePhase::Commit, digest);

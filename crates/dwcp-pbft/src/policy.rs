@@ -97,6 +97,19 @@ pub trait Policy: Clone + Debug {
         false
     }
 
+    /// Whether `node` belongs to `view`'s consensus group, the replicas that
+    /// vote. `true` for everyone by default (PBFT). A replica outside it (a
+    /// *follower*) casts no prepare or commit vote, a vote signed by one is
+    /// evidence, and a follower decides a slot from the pre-prepare plus a
+    /// quorum of matching commit votes (a transferable commit certificate)
+    /// instead of preparing itself; [`Policy::vote_targets`] must then send
+    /// commit votes to the followers. Safety is unchanged as long as the
+    /// quorum rules count followers with no weight: they never count
+    /// towards a quorum, so the group's quorums intersect as before.
+    fn is_voter(&self, _node: NodeId, _view: u64) -> bool {
+        true
+    }
+
     /// Where replica `me` sends its `phase` vote for `(view, seq)`; `None`
     /// when nobody else needs it (it is the collector itself).
     fn vote_targets(&self, me: NodeId, phase: VotePhase, view: u64, seq: u64) -> Option<Target> {

@@ -119,6 +119,13 @@ pub struct RunConfig {
     /// ([`crate::timeliness`]) and the ledger charges primaries confirmed
     /// late by `f + 1` of them. Ignored by [`Protocol::Pbft`].
     pub complaints: bool,
+    /// Fault bound (`None`: the largest, `⌊(n − 1)/3⌋`); nodes `0..f` are
+    /// the Byzantine ones. Both protocols use it for their quorums.
+    pub f: Option<usize>,
+    /// T-PBFT: consensus-group size (clamped to `[3f + 1, n]`; `None`:
+    /// every member votes). The rest follow by commit certificate once
+    /// trust tells members apart.
+    pub consensus_group: Option<usize>,
 }
 
 impl RunConfig {
@@ -142,6 +149,8 @@ impl RunConfig {
             group_signed_proposals: true,
             real_group_crypto: true,
             complaints: true,
+            f: None,
+            consensus_group: None,
         }
     }
 }
@@ -153,6 +162,8 @@ pub struct EpochReport {
     pub epoch: u64,
     /// Its primary group.
     pub primary_group: Vec<NodeId>,
+    /// Its consensus group (the members that voted).
+    pub consensus_group: Vec<NodeId>,
     /// Requests delivered at the honest observer.
     pub decisions: u64,
     /// Simulated time until the last of them.
@@ -307,7 +318,11 @@ fn keyring(n: usize, seed: u64, real: bool) -> Keyring {
 /// If `n < 4` (a configuration error).
 pub fn run(cfg: &RunConfig) -> RunReport {
     let n = cfg.n;
-    let params = ElectionParams::for_n(n);
+    let mut params = cfg.f.map_or_else(
+        || ElectionParams::for_n(n),
+        |f| ElectionParams::with_faults(n, f),
+    );
+    params.consensus_group = cfg.consensus_group.unwrap_or(n);
     let f = params.f;
     assert!(f >= 1, "need n >= 4");
     let keys = keyring(n, cfg.seed, cfg.real_crypto);
@@ -327,12 +342,12 @@ pub fn run(cfg: &RunConfig) -> RunReport {
     for epoch in 0..cfg.epochs {
         tally.start_epoch(epoch);
         let election = match cfg.protocol {
-            Protocol::Pbft => Election::equal(n, epoch).ok(),
+            Protocol::Pbft => Election::equal_with(&params, n, epoch).ok(),
             Protocol::TPbft => ledger
                 .scores()
                 .ok()
                 .and_then(|s| Election::elect(&s, &params, epoch).ok())
-                .or_else(|| Election::equal(n, epoch).ok()),
+                .or_else(|| Election::equal_with(&params, n, epoch).ok()),
         }
         .unwrap_or_else(|| panic!("n = {n}: no valid election"));
         let mut config = PbftConfig::new(n).unwrap_or_else(|e| panic!("{e}"));
@@ -497,6 +512,7 @@ pub fn run(cfg: &RunConfig) -> RunReport {
         epochs.push(EpochReport {
             epoch,
             primary_group: election.primary_group.clone(),
+            consensus_group: election.consensus_group.clone(),
             decisions: seen as u64,
             duration: last,
             view_changes: final_view,

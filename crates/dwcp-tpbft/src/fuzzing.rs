@@ -50,9 +50,29 @@ pub fn election(data: &[u8]) -> bool {
         iterations: 0,
         converged: true,
     };
-    let Ok(e) = Election::elect(&scores, &ElectionParams::for_n(n), 0) else {
+    // Fault bound and consensus-group size from the bytes after the subsets.
+    let max_f = n.saturating_sub(1) / 3;
+    let f = rest.get(2 * n).map_or(max_f, |b| *b as usize % (max_f + 1));
+    let mut params = ElectionParams::with_faults(n, f);
+    params.consensus_group = rest.get(2 * n + 1).map_or(n, |b| *b as usize % (n + 1));
+    let Ok(e) = Election::elect(&scores, &params, 0) else {
         return false;
     };
+    assert!(
+        e.consensus_group.len() >= (3 * f + 1).min(n),
+        "a consensus group too small for f"
+    );
+    for i in 0..n {
+        let id = NodeId(i as u32);
+        assert!(
+            e.is_voter(id) || e.committee.weight(i) == 0,
+            "a follower with weight"
+        );
+    }
+    assert!(
+        e.primary_group.iter().all(|m| e.is_voter(*m)),
+        "a primary-group member outside the consensus group"
+    );
     let p = TrustPolicy::new(e);
     let pick = |salt: u8| -> BTreeSet<NodeId> {
         (0..n)
@@ -74,8 +94,10 @@ pub fn election(data: &[u8]) -> bool {
 }
 
 /// Runs a byte-chosen script against one T-PBFT replica (a `Pbft` under a
-/// [`TrustPolicy`] elected from the first bytes, with group-signed
-/// proposals when the election singles out a primary group): decoded
+/// [`TrustPolicy`] elected from the first bytes among 5 members with
+/// `f = 1` and a consensus group of 4, so that the replica is a voter or a
+/// follower depending on the bytes, with group-signed proposals when the
+/// election singles out a primary group): decoded
 /// messages (endorsement shares included) from
 /// chosen peers, requests and timeouts. Never panics unless the engine
 /// does.
@@ -84,7 +106,7 @@ pub fn engine(data: &[u8]) {
     use dwcp_crypto::Keyring;
     use dwcp_pbft::{Message, Pbft, PbftConfig, Request};
 
-    const N: usize = 4;
+    const N: usize = 5;
     let (head, mut rest) = data.split_at(data.len().min(N));
     let values: Vec<f64> = (0..N)
         .map(|i| head.get(i).map_or(1.0, |b| *b as f64 + 1.0))
@@ -95,7 +117,9 @@ pub fn engine(data: &[u8]) {
         iterations: 0,
         converged: true,
     };
-    let Ok(election) = Election::elect(&scores, &ElectionParams::for_n(N), 0) else {
+    let mut params = ElectionParams::with_faults(N, 1);
+    params.consensus_group = 4;
+    let Ok(election) = Election::elect(&scores, &params, 0) else {
         return;
     };
     let Ok(config) = PbftConfig::new(N) else {
@@ -170,7 +194,7 @@ pub fn complaints(keys: &dwcp_crypto::Keyring, data: &[u8]) -> usize {
     use crate::timeliness::{Complaint, TAG, Tally};
     use dwcp_pbft::Request;
     use std::collections::BTreeMap;
-    const N: usize = 4;
+    const N: usize = 5;
     const BASE: u64 = 2;
     const CAP: usize = 8;
     let mut clients = keys.publics[..2.min(keys.publics.len())].to_vec();

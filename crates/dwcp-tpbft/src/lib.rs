@@ -9,10 +9,13 @@
 //! 1. **Score** members with a [`dwcp_reputation::Ledger`] fed from the
 //!    committed log (see [`epochs`] for the observations this crate derives).
 //! 2. **Elect** each epoch with [`Election::elect`]`(&scores, &params,
-//!    epoch)`: a ranking, a primary group (the most trusted, rotating the
-//!    primary among them) and a trust-weighted [`dwcp_core::WeightedCommittee`]
-//!    whose threshold is checked so that two quorums intersect in weight
-//!    beyond the `f` heaviest members.
+//!    epoch)`: a ranking, a consensus group (the
+//!    [`ElectionParams::consensus_group`] most trusted, at least `3f + 1`;
+//!    everyone while trust is equal), a primary group inside it (the most
+//!    trusted, rotating the primary among them) and a trust-weighted
+//!    [`dwcp_core::WeightedCommittee`] (weight 0 outside the consensus
+//!    group) whose threshold is checked so that two quorums intersect in
+//!    weight beyond the `f` heaviest members.
 //! 3. **Run** the epoch on the PBFT engine with
 //!    `dwcp_pbft::Pbft::with_policy(config, policy, ..)`, where `policy` is
 //!    [`TrustPolicy::with_group_signature`]`(election, group_key)` (the key
@@ -44,10 +47,20 @@
 //!   every simulated epoch its honest members threshold-sign the digest of
 //!   the epoch's committed log and a [`Follower`] checks the combined
 //!   signature ([`certify_log`]; `EpochReport::certified`).
-//! - The consensus group is every member, weighted by trust (low-trust
-//!   members still vote, with less weight); excluding them from voting
-//!   would need `Policy::vote_targets` to route votes to the group only,
-//!   non-members learning decisions from [`DecisionCertificate`]s.
+//! - The consensus group votes, weighted by trust; the other members are
+//!   followers ([`TrustPolicy`] implements dwcp-pbft's `Policy::is_voter`
+//!   and `Policy::vote_targets`): prepares and endorsement shares go to the
+//!   group only, commits to everyone, and a follower decides a slot from the
+//!   pre-prepare plus a quorum of commit votes, a transferable commit
+//!   certificate (the same kind catch-up hands to lagging replicas); a vote
+//!   signed by a follower is evidence. The group has at least `3f + 1`
+//!   members because any `f` members may be Byzantine whatever their trust:
+//!   trust decides who is *likely* honest, never what safety rests on. With
+//!   `n = 10`, `f = 2` and a group of 7, a steady-state epoch sends about a
+//!   quarter fewer messages than with everyone voting (tested). Followers
+//!   still sign checkpoints, so they keep earning trust and re-enter the
+//!   group when a member loses its place. Each epoch's committed log is
+//!   also threshold-signed by the primary group ([`certify_log`]).
 //! - Equivocating primaries are caught through dwcp-pbft's relay
 //!   ([`TrustPolicy`] turns on `Policy::report_own_votes`): view-changes
 //!   carry the signed pre-prepare each replica voted for, so the conflicting

@@ -75,6 +75,34 @@ impl Policy for TrustPolicy {
         self.weight(voters) > self.election.committee.faulty()
     }
 
+    /// The consensus group votes; the other members follow by commit
+    /// certificate (see [`TrustPolicy::vote_targets`]).
+    fn is_voter(&self, node: NodeId, _view: u64) -> bool {
+        self.election.is_voter(node)
+    }
+
+    /// Prepares go to the consensus group only; commits also go to the
+    /// followers, for whom a quorum of them is the commit certificate they
+    /// decide from. Followers send no votes. With everyone in the group
+    /// this is PBFT's all-to-all voting.
+    fn vote_targets(
+        &self,
+        me: NodeId,
+        phase: dwcp_pbft::VotePhase,
+        _view: u64,
+        _seq: u64,
+    ) -> Option<dwcp_core::Target> {
+        if !self.election.is_voter(me) {
+            return None;
+        }
+        let group = &self.election.consensus_group;
+        if phase == dwcp_pbft::VotePhase::Commit || group.len() >= self.election.n() {
+            return Some(dwcp_core::Target::all_but(me));
+        }
+        let others = group.iter().copied().filter(|m| *m != me).collect();
+        Some(dwcp_core::Target::many(others))
+    }
+
     /// View-changes relay the pre-prepares each replica voted for, so that
     /// an equivocating primary's conflicting pair meets in a new-view and
     /// becomes evidence that marks it Byzantine in the ledger.

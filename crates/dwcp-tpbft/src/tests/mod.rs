@@ -1,5 +1,6 @@
 mod certificates;
 mod evidence;
+mod group;
 mod policy;
 mod sim;
 mod timeliness;

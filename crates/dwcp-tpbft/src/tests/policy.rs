@@ -86,8 +86,9 @@ fn rejects_impossible_parameters() {
 
 proptest! {
     /// Any two adaptive quorums share weight beyond the f heaviest members,
-    /// so at least one honest member whichever f are Byzantine; and the
-    /// members outside any f still form a quorum.
+    /// so at least one honest member whichever f are Byzantine (inside the
+    /// consensus group or not); and the members outside any f still form a
+    /// quorum. Random fault bounds and consensus-group sizes.
     #[test]
     fn adaptive_quorums_intersect_in_honest_weight(
         n in 4usize..10,
@@ -95,9 +96,12 @@ proptest! {
         byz_mask in 0u32..1024,
         a_mask in 0u32..1024,
         b_mask in 0u32..1024,
+        f_pick in 0usize..4,
+        group in 0usize..11,
     ) {
         let v: Vec<f64> = raw[..n].iter().map(|x| x + 1e-3).collect();
-        let params = ElectionParams::for_n(n);
+        let mut params = ElectionParams::with_faults(n, 1 + f_pick % ((n - 1) / 3));
+        params.consensus_group = group;
         let e = Election::elect(&scores(&v), &params, 0).unwrap();
         let p = TrustPolicy::new(e.clone());
         let set = |m: u32| -> BTreeSet<NodeId> { (0..n as u32).filter(|i| m >> i & 1 == 1).map(NodeId).collect() };
