@@ -91,6 +91,95 @@ pub fn server_engine(data: &[u8]) {
     }
 }
 
+/// Drives one client (id 1 of 5, relays on, a tiny model) with a script
+/// read from `data`: round starts (full models or compressed deltas, valid,
+/// non-finite or arbitrary bytes, random relay edges and senders), full
+/// models, children's updates, raw decoded messages and timeouts. The
+/// client must never panic and its model must stay finite.
+pub fn client_engine(data: &[u8]) {
+    use crate::client::Client;
+    use crate::message::RoundStart;
+    let mut cfg = FlConfig::new(5);
+    cfg.model.sizes = vec![3, 2, 2];
+    cfg.relays = true;
+    cfg.max_update_bytes = 256;
+    let dim = cfg.model.num_params();
+    let Ok(shard) = crate::data::parse_csv("0.1,0.2,0.3,0\n0.3,0.2,0.1,1\n0.5,0.5,0.5,1\n") else {
+        return;
+    };
+    let Ok(mut c) = Client::new(cfg, NodeId(1), shard, 3) else {
+        return;
+    };
+    let mut cur = ByteCursor::new(data);
+    let mut now = Time::ZERO;
+    let values = |cur: &mut ByteCursor| -> Vec<u8> {
+        match cur.below(3) {
+            0 => encode_dense_raw(
+                &(0..dim)
+                    .map(|_| f32::from(cur.byte() as i8) / 16.0)
+                    .collect::<Vec<_>>(),
+            ),
+            1 => encode_dense_raw(
+                &(0..dim)
+                    .map(|_| {
+                        f32::from_bits(u32::from_le_bytes([
+                            cur.byte(),
+                            cur.byte(),
+                            cur.byte(),
+                            cur.byte(),
+                        ]))
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            _ => {
+                let n = cur.below(96) as usize;
+                cur.take(n).to_vec()
+            }
+        }
+    };
+    while !cur.is_empty() {
+        let from = NodeId(cur.below(6) as u32);
+        let msg = match cur.below(5) {
+            0 => FlMessage::RoundStart(RoundStart {
+                round: cur.below(8),
+                version: cur.below(8),
+                full: cur.below(2) == 0,
+                model: values(&mut cur),
+                relays: (0..cur.below(4))
+                    .map(|_| (cur.below(6) as u32, cur.below(6) as u32))
+                    .collect(),
+                secagg: vec![],
+            }),
+            1 => FlMessage::Update(Update {
+                round: cur.below(8),
+                weight: cur.below(50),
+                contributors: cur.below(3) as u32,
+                payload: values(&mut cur),
+            }),
+            2 => FlMessage::Model {
+                version: cur.below(8),
+                params: values(&mut cur),
+            },
+            3 => {
+                let n = cur.below(128) as usize;
+                match codec::decode::<FlMessage>(cur.take(n)) {
+                    Ok(m) => m,
+                    Err(_) => continue,
+                }
+            }
+            _ => {
+                now += Duration::from_secs(cur.below(20));
+                c.handle_timeout(now);
+                while c.poll_output().is_some() {}
+                continue;
+            }
+        };
+        c.handle_message(now, from, msg);
+        while c.poll_output().is_some() {}
+        assert!(c.model().iter().all(|x| x.is_finite()));
+    }
+}
+
 /// Runs a secure-aggregation federation (4 clients, threshold 3, a tiny
 /// model) while a script read from `data` injects forged secure-aggregation
 /// messages (decoded from the script, or masked inputs of random bytes) from
@@ -165,8 +254,10 @@ mod tests {
                 .collect();
             update_decoder(&data);
             server_engine(&data);
+            client_engine(&data);
             secure_federation(&data);
         }
+        dwcp_core::fuzz::random_inputs(12, 300, 600, |_, d| client_engine(d));
         dwcp_core::fuzz::random_inputs(11, 100, 600, |_, d| secure_federation(d));
         let v = crate::wire::encode_dense(&[1.0; 3]);
         update_decoder(&[0, 3].iter().chain(&v).copied().collect::<Vec<_>>());
