@@ -19,6 +19,10 @@
 //!    for the reputation-based leader schedule ([`schedule`]); after a
 //!    crash construct it the same way and `restore(now, records)` (the
 //!    schedule is rebuilt from the replayed commits).
+//!    A node that fell too far behind catches up by state sync
+//!    (`dwcp_narwhal::sync`): its checkpoints carry the reputation
+//!    schedule, and after the jump it delivers a marker value
+//!    (`Committed::sync`) telling the application where it resumed.
 //! 4. **Feed** transactions (`handle_request`), messages
 //!    (`handle_message`) and timeouts (`handle_timeout` at
 //!    `next_deadline()`); **drain** `poll_output()` after every input, as

@@ -2,7 +2,9 @@
 
 use crate::schedule::{LeaderSchedule, Reputation};
 use dwcp_core::NodeId;
-use dwcp_narwhal::{CommittedSubDag, Committer, Dag, Orderer, Round, Vertex, round_robin_leader};
+use dwcp_narwhal::{
+    CommittedSubDag, Committer, Dag, Orderer, OrdererState, Round, Vertex, round_robin_leader,
+};
 
 /// Bullshark's steady state on a Narwhal DAG: an anchor (leader) every even
 /// round `r ≥ 2`; it commits once `f + 1` certificates of round `r + 1`
@@ -15,6 +17,7 @@ pub struct Bullshark {
     validity: usize,
     committer: Committer,
     schedule: Option<LeaderSchedule>,
+    checkpoints: Vec<OrdererState>,
 }
 
 impl Bullshark {
@@ -26,6 +29,7 @@ impl Bullshark {
             validity: f + 1,
             committer: Committer::new(gc_depth),
             schedule: None,
+            checkpoints: vec![],
         }
     }
 
@@ -84,6 +88,7 @@ impl Bullshark {
                     .schedule
                     .as_mut()
                     .is_some_and(|s| s.record(previous, &sub));
+                self.maybe_checkpoint();
                 out.push(sub);
                 if changed {
                     let from = self.committer.last_committed_round();
@@ -96,6 +101,31 @@ impl Bullshark {
             }
         }
         out
+    }
+
+    /// Commits `anchor` and the earlier round-robin anchors linked to it,
+    /// oldest first, checkpointing after each.
+    fn commit_round_robin(&mut self, dag: &Dag, anchor: &Vertex) -> Vec<CommittedSubDag> {
+        let n = self.n;
+        let chain = self
+            .committer
+            .chain(dag, anchor, 2, |round| anchor_of(dag, n, round).cloned());
+        let mut out = vec![];
+        for v in chain {
+            out.push(self.committer.order(dag, v));
+            self.maybe_checkpoint();
+        }
+        out
+    }
+
+    fn maybe_checkpoint(&mut self) {
+        if self.committer.checkpoint_due() {
+            let extra = self
+                .schedule
+                .as_ref()
+                .map_or_else(Vec::new, LeaderSchedule::export);
+            self.checkpoints.push(self.committer.state(extra));
+        }
     }
 }
 
@@ -122,9 +152,7 @@ impl Orderer for Bullshark {
         if self.schedule.is_some() {
             return self.commit_scheduled(dag, anchor);
         }
-        let n = self.n;
-        let leader_of = |round: Round| anchor_of(dag, n, round).cloned();
-        self.committer.commit(dag, &anchor, 2, leader_of)
+        self.commit_round_robin(dag, &anchor)
     }
 
     fn last_committed_round(&self) -> Round {
@@ -136,7 +164,37 @@ impl Orderer for Bullshark {
     }
 
     fn memory(&self) -> usize {
-        self.committer.memory() + self.schedule.as_ref().map_or(0, LeaderSchedule::memory)
+        self.committer.memory()
+            + self.schedule.as_ref().map_or(0, LeaderSchedule::memory)
+            + self.checkpoints.len()
+    }
+
+    fn set_checkpoint_interval(&mut self, every: Round) {
+        self.committer.set_checkpoint_interval(every);
+    }
+
+    fn take_checkpoints(&mut self) -> Vec<OrdererState> {
+        std::mem::take(&mut self.checkpoints)
+    }
+
+    fn install(&mut self, state: &OrdererState) -> bool {
+        if !self.committer.state_well_formed(state, self.n) {
+            return false;
+        }
+        match self.schedule.as_mut() {
+            Some(s) => {
+                if !s.import(&state.extra) {
+                    return false;
+                }
+            }
+            None => {
+                if !state.extra.is_empty() {
+                    return false;
+                }
+            }
+        }
+        self.checkpoints.clear();
+        self.committer.install(state, self.n)
     }
 }
 

@@ -27,7 +27,7 @@
 //! looks for the next one under the schedule then in force (see
 //! `Bullshark::on_insert`).
 
-use dwcp_core::NodeId;
+use dwcp_core::{NodeId, codec};
 use dwcp_narwhal::{CommittedSubDag, Round};
 use std::collections::VecDeque;
 
@@ -61,6 +61,9 @@ struct Entry {
     /// Authors of the anchor slots skipped just before it.
     skipped: Vec<NodeId>,
 }
+
+/// An [`Entry`] on the wire (state-sync checkpoints).
+type EntryWire = (Vec<u32>, NodeId, Vec<NodeId>);
 
 /// How many past schedules [`LeaderSchedule::log`] keeps.
 const LOG_LEN: usize = 64;
@@ -183,6 +186,52 @@ impl LeaderSchedule {
         NodeId::all(self.n)
             .filter(|id| !excluded.contains(&id.index()))
             .collect()
+    }
+
+    /// The schedule's state (history, candidates, log) as bytes, for a
+    /// state-sync checkpoint ([`dwcp_narwhal::OrdererState::extra`]).
+    pub fn export(&self) -> Vec<u8> {
+        let history: Vec<EntryWire> = self
+            .history
+            .iter()
+            .map(|e| (e.certs.clone(), e.anchor, e.skipped.clone()))
+            .collect();
+        let log: Vec<(Round, Vec<NodeId>)> = self.log.iter().cloned().collect();
+        codec::encode(&(history, &self.candidates, log))
+    }
+
+    /// Adopts a state [`LeaderSchedule::export`] produced for the same
+    /// committee and settings; `false` (and no change) if the bytes are
+    /// malformed or out of range.
+    pub fn import(&mut self, bytes: &[u8]) -> bool {
+        type Wire = (Vec<EntryWire>, Vec<NodeId>, Vec<(Round, Vec<NodeId>)>);
+        let Ok((history, candidates, log)) = codec::decode::<Wire>(bytes) else {
+            return false;
+        };
+        let ids_ok = |ids: &[NodeId]| ids.iter().all(|id| id.index() < self.n);
+        let ok = history.len() <= self.cfg.window
+            && history
+                .iter()
+                .all(|(c, a, s)| c.len() == self.n && a.index() < self.n && ids_ok(s))
+            && !candidates.is_empty()
+            && candidates.len() <= self.n
+            && ids_ok(&candidates)
+            && log.len() <= LOG_LEN
+            && log.iter().all(|(_, c)| c.len() <= self.n && ids_ok(c));
+        if !ok {
+            return false;
+        }
+        self.history = history
+            .into_iter()
+            .map(|(certs, anchor, skipped)| Entry {
+                certs,
+                anchor,
+                skipped,
+            })
+            .collect();
+        self.candidates = candidates;
+        self.log = log.into_iter().collect();
+        true
     }
 
     /// How many entries the schedule keeps.

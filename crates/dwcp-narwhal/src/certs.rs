@@ -18,6 +18,7 @@ const ORPHAN_AFTER: u64 = 4;
 impl<O: Orderer> Narwhal<O> {
     pub(crate) fn on_certificate(&mut self, from: NodeId, cert: Arc<Certificate>) {
         let round = cert.round();
+        self.note_peer_round(from, round);
         if round == 0 || round < self.dag.gc_round() || round > self.round_limit() {
             return;
         }
@@ -99,12 +100,14 @@ impl<O: Orderer> Narwhal<O> {
                 }
             }
             let subs = self.orderer.on_insert(&self.dag, &v);
+            let mut checkpoints = self.orderer.take_checkpoints().into_iter().peekable();
             for sub in subs {
                 let leader_round = sub.leader.round();
                 for vertex in sub.vertices {
                     if vertex.author() == self.me {
                         self.own_unordered.remove(&vertex.round());
                     }
+                    self.note_ordered(&vertex, leader_round);
                     self.to_deliver.push_back(ToDeliver {
                         index: self.next_index,
                         leader_round,
@@ -112,6 +115,9 @@ impl<O: Orderer> Narwhal<O> {
                     });
                     self.next_index += 1;
                     self.stats.ordered += 1;
+                }
+                if let Some(cp) = checkpoints.next_if(|c| c.last_committed_round == leader_round) {
+                    self.note_checkpoint(cp, &sub.leader);
                 }
             }
             self.requeue_orphans();

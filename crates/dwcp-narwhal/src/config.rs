@@ -53,6 +53,11 @@ pub struct NarwhalConfig {
     /// How often missing parents/batches are requested again and the own
     /// uncertified header re-broadcast.
     pub sync_retry: Duration,
+    /// State sync: nodes capture their ordering state after the first
+    /// committed anchor at or above every multiple of this many rounds and
+    /// serve the last two to nodes that fell behind (0 disables it). Keep
+    /// it well below `sync_retention / 2`.
+    pub checkpoint_interval: Round,
     /// Persist every batch this node stores (so a restart does not need to
     /// fetch them). Off saves storage; batches are then fetched again.
     pub persist_batches: bool,
@@ -81,6 +86,7 @@ impl NarwhalConfig {
             max_rounds_ahead: 200,
             sync_retry: Duration::from_millis(500),
             persist_batches: true,
+            checkpoint_interval: 10,
         })
     }
 

@@ -76,6 +76,7 @@ impl<O: Orderer> Narwhal<O> {
                     round: t.vertex.round(),
                     author: t.vertex.author(),
                     txs,
+                    sync: None,
                 });
             }
         }

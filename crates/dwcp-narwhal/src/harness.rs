@@ -254,3 +254,67 @@ pub fn run_until_txs<O: Orderer + 'static>(
         lagging,
     }))
 }
+
+/// The state-sync check, from the delivered logs alone (independent of the
+/// protocol code): the honest nodes that never jumped hold prefix-consistent
+/// logs (the longest is the reference); every honest node's log, cut at its
+/// jump markers ([`Committed::sync`]), is a prefix of the reference before
+/// the first marker, and after each marker exactly the reference's values
+/// from the marker's index on (contiguous, in order), the marker lying
+/// within the reference (call it once the others moved past the jump).
+/// Returns how many
+/// values were checked after a marker.
+pub fn check_synced<O: Orderer + 'static>(sim: &Simulation<Narwhal<O>>) -> Result<usize, String> {
+    let logs: Vec<(NodeId, &[Committed])> = sim
+        .honest()
+        .into_iter()
+        .map(|id| (id, sim.delivered(id)))
+        .collect();
+    let plain: Vec<&(NodeId, &[Committed])> = logs
+        .iter()
+        .filter(|(_, l)| l.iter().all(|v| v.sync.is_none()))
+        .collect();
+    let reference = plain
+        .iter()
+        .max_by_key(|(_, l)| l.len())
+        .map(|(_, l)| *l)
+        .ok_or("no honest node without a jump")?;
+    for (id, l) in &plain {
+        if reference.get(..l.len()) != Some(*l) {
+            return Err(format!("{id:?} is not a prefix of the reference"));
+        }
+    }
+    let mut checked = 0;
+    for (id, log) in &logs {
+        let mut segments = log.split(|v| v.sync.is_some());
+        let first = segments.next().unwrap_or(&[]);
+        if reference.get(..first.len()) != Some(first) {
+            return Err(format!("{id:?}: the log before the jump is not a prefix"));
+        }
+        let markers: Vec<&Committed> = log.iter().filter(|v| v.sync.is_some()).collect();
+        let mut last_index = first.last().map(|v| v.index);
+        for (marker, segment) in markers.iter().zip(segments) {
+            if last_index.is_some_and(|i| marker.index <= i) {
+                return Err(format!("{id:?}: jumped backwards to {}", marker.index));
+            }
+            if reference.last().is_none_or(|v| v.index < marker.index) {
+                return Err(format!(
+                    "{id:?}: jumped to index {}, beyond the reference",
+                    marker.index
+                ));
+            }
+            let from = reference.partition_point(|v| v.index < marker.index);
+            let expected = reference.get(from..).unwrap_or(&[]);
+            let n = segment.len().min(expected.len());
+            if segment.get(..n) != expected.get(..n) {
+                return Err(format!(
+                    "{id:?}: after the jump to index {} the log differs from the reference",
+                    marker.index
+                ));
+            }
+            checked += n;
+            last_index = segment.last().map(|v| v.index).or(Some(marker.index));
+        }
+    }
+    Ok(checked)
+}

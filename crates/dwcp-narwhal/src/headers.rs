@@ -31,12 +31,17 @@ impl<O: Orderer> Narwhal<O> {
     pub(crate) fn round_limit(&self) -> Round {
         self.round
             .max(self.dag.highest_round())
+            .max(self.dag.gc_round())
             .saturating_add(self.cfg.max_rounds_ahead)
     }
 
     pub(crate) fn on_header(&mut self, from: NodeId, signed: Arc<Signed<Header>>) {
         let h = &signed.body;
-        if from != h.author || h.round == 0 || h.round < self.dag.gc_round() {
+        if from != h.author || h.round == 0 {
+            return;
+        }
+        self.note_peer_round(from, h.round);
+        if h.round < self.dag.gc_round() {
             return;
         }
         if h.round > self.round_limit() {

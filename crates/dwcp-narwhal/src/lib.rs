@@ -29,8 +29,21 @@
 //!    [`Record`] for what guards what), `Deliver` a [`Committed`]
 //!    certificate (its index in the total order and its transaction ids),
 //!    `Evidence` of a peer's fault.
-//! 6. **Observe** with [`Narwhal::dag`], [`Narwhal::memory`],
-//!    [`Narwhal::stats`].
+//! 6. **Handle a state-sync jump.** A node that fell further behind than
+//!    its peers keep history (more than `gc_depth + sync_retention / 2`
+//!    rounds, e.g. down for a few minutes) adopts the ordering state
+//!    `f + 1` peers agree on ([`sync`], [`SyncState`]) and
+//!    delivers one marker value with [`Committed::sync`]` = Some(point)`:
+//!    no certificate, `txs` empty, `index == point.next_index`. Every
+//!    value below that index was skipped. The application must then fetch
+//!    a snapshot of *its* state at that point out of band (from any
+//!    replica, which can check it against [`SyncPoint::sequence`], the
+//!    running digest of the total order, and
+//!    [`Narwhal::sequence_digest`]), install it, and apply the values that
+//!    follow the marker on top. `Record::Synced` is persisted before the
+//!    jump, so a restart replays it; nothing else is needed.
+//! 7. **Observe** with [`Narwhal::dag`], [`Narwhal::memory`],
+//!    [`Narwhal::stats`], [`Narwhal::checkpoints`].
 //!
 //! ## The protocol, as implemented
 //!
@@ -71,6 +84,21 @@
 //!   (author, round); nothing more than `max_rounds_ahead` rounds ahead;
 //!   batch size and count per author capped; unsolicited batches accepted
 //!   only from their author; fetch answers capped at [`MAX_REQUEST`].
+//! - **State sync.** After the first committed anchor at or above every
+//!   multiple of `checkpoint_interval` rounds, each node captures its
+//!   ordering state ([`SyncState`]: the orderer's decisions
+//!   ([`OrdererState`]; Bullshark includes its reputation schedule), the
+//!   length and running digest of the total order, the batch
+//!   de-duplication window); it depends on the committed anchors alone, so
+//!   honest nodes capture identical checkpoints. A node whose `(f + 1)`-th
+//!   highest peer round claim lies beyond its fetchable history broadcasts
+//!   [`Message::SyncRequest`] every `sync_retry` (answered once per half
+//!   `sync_retry` per peer with the last two checkpoints,
+//!   [`Message::SyncResponse`]), and adopts the highest checkpoint that
+//!   `f + 1` distinct peers offered byte-identically. It then collects its
+//!   DAG up to the new GC floor (`anchor - gc_depth`), fetches the
+//!   certificates above it as missing parents, and resumes ordering: its
+//!   delivered sequence from the checkpoint on is the others'.
 //! - **Retransmission.** Every `sync_retry`, missing parents and batches are
 //!   requested again, and a node that made no progress re-broadcasts its
 //!   uncertified header (to those who did not vote) or its last
@@ -80,8 +108,14 @@
 //!
 //! - Collected certificates and batches stay fetchable for `sync_retention`
 //!   more rounds (the archive, [`Dag::fetch`]); a node that fell further
-//!   behind than `gc_depth + sync_retention` rounds cannot fetch the history
-//!   it misses and needs state sync, which this crate does not do.
+//!   behind jumps by state sync and skips the values in between: the
+//!   application snapshot it then needs is the application's business
+//!   (step 6). State sync needs an orderer that implements
+//!   [`Orderer::take_checkpoints`] and [`Orderer::install`] (Bullshark and
+//!   Tusk do; [`NoOrder`] does not), and at least `f + 1` honest peers
+//!   that hold a common checkpoint.
+//! - Storage is not compacted after a jump: the records before
+//!   `Record::Synced` are replayed and then collected.
 //! - Own certificates that no later leader ordered within four rounds of a
 //!   commit are treated as orphans and their batches proposed again;
 //!   delivery skips a batch already delivered within the GC window, so a
@@ -117,6 +151,7 @@ mod proposer;
 mod restore;
 #[cfg(feature = "sim")]
 mod sim;
+pub mod sync;
 pub mod testing;
 #[cfg(test)]
 mod tests;
@@ -124,10 +159,11 @@ mod types;
 
 pub use config::{Keys, NarwhalConfig};
 pub use dag::{Dag, round_robin_leader};
-pub use message::{MAX_REQUEST, Message, Record};
+pub use message::{MAX_REQUEST, MAX_SYNC_OFFERS, Message, Record};
 pub use node::{ConfigError, Memory, Narwhal, NodeStats};
-pub use order::{CommittedSubDag, Committer, NoOrder, Orderer};
+pub use order::{CommittedSubDag, Committer, NoOrder, Orderer, OrdererState};
+pub use sync::SyncState;
 pub use types::{
-    Batch, Certificate, Committed, Header, Round, SIGNING_CONTEXT, Transaction, Vertex, Vote,
-    vote_message,
+    Batch, Certificate, Committed, Header, Round, SIGNING_CONTEXT, SyncPoint, Transaction, Vertex,
+    Vote, vote_message,
 };

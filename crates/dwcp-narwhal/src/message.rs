@@ -1,5 +1,6 @@
 //! Wire messages and durable records.
 
+use crate::sync::SyncState;
 use crate::types::{Batch, Certificate, Header, Round, Vote};
 use dwcp_core::{Digest, NodeId, WireMessage, codec};
 use dwcp_crypto::Signed;
@@ -27,7 +28,17 @@ pub enum Message {
     CertificateRequest(Vec<Digest>),
     /// "Send me these batches".
     BatchRequest(Vec<Digest>),
+    /// "I am far behind (my last committed anchor is this round): send me
+    /// your latest checkpoints" (state sync; answered at most once per
+    /// half `sync_retry` per peer).
+    SyncRequest(Round),
+    /// The answer to a [`Message::SyncRequest`]: the sender's latest
+    /// checkpoints (at most [`MAX_SYNC_OFFERS`] are looked at).
+    SyncResponse(Vec<Arc<SyncState>>),
 }
+
+/// At most this many checkpoints per [`Message::SyncResponse`] are looked at.
+pub const MAX_SYNC_OFFERS: usize = 2;
 
 impl WireMessage for Message {
     fn kind(&self) -> &'static str {
@@ -38,6 +49,8 @@ impl WireMessage for Message {
             Message::Certificate(_) => "certificate",
             Message::CertificateRequest(_) => "certificate-request",
             Message::BatchRequest(_) => "batch-request",
+            Message::SyncRequest(_) => "sync-request",
+            Message::SyncResponse(_) => "sync-response",
         }
     }
 
@@ -57,7 +70,10 @@ impl WireMessage for Message {
 /// - `Certificate` when a certificate enters the DAG (the replay rebuilds
 ///   the DAG and the orderer's decisions in the same order);
 /// - `Batch` when a batch is stored (if `persist_batches`);
-/// - `Delivered` before the deliveries it counts (exactly-once delivery).
+/// - `Delivered` before the deliveries it counts (exactly-once delivery);
+/// - `Synced` before a state-sync jump takes effect (the replay jumps at
+///   the same point, and the certificates persisted after it rebuild the
+///   DAG above the new GC floor).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Record {
     /// The node's own header.
@@ -81,4 +97,6 @@ pub enum Record {
         /// The next index to deliver.
         next: u64,
     },
+    /// The ordering state adopted by state sync.
+    Synced(Arc<SyncState>),
 }

@@ -50,6 +50,8 @@ pub struct NodeStats {
     pub ordered: u64,
     /// Transactions delivered.
     pub delivered_txs: u64,
+    /// State-sync jumps taken.
+    pub syncs: u64,
 }
 
 /// How much this node holds in memory (counts of entries; each is bounded
@@ -76,6 +78,8 @@ pub struct Memory {
     pub delivered_batches: usize,
     /// The orderer's own state ([`Orderer::memory`]).
     pub orderer: usize,
+    /// State sync: checkpoints kept, offers held, per-peer marks.
+    pub sync: usize,
 }
 
 impl Memory {
@@ -90,6 +94,7 @@ impl Memory {
             + self.undelivered
             + self.delivered_batches
             + self.orderer
+            + self.sync
     }
 }
 
@@ -173,6 +178,14 @@ pub struct Narwhal<O: Orderer> {
     pub(crate) delivered_batches: BTreeMap<Digest, Round>,
     pub(crate) next_sync: Time,
     pub(crate) round_at_last_sync: Round,
+    // State sync.
+    pub(crate) sequence: Digest,
+    pub(crate) ordered_batches: BTreeMap<Digest, Round>,
+    pub(crate) checkpoints: VecDeque<Arc<crate::sync::SyncState>>,
+    pub(crate) peer_rounds: BTreeMap<NodeId, Round>,
+    pub(crate) sync_served: BTreeMap<NodeId, Time>,
+    pub(crate) sync_offers: BTreeMap<NodeId, Vec<Arc<crate::sync::SyncState>>>,
+    pub(crate) sync_until: Option<Time>,
 }
 
 impl<O: Orderer> std::fmt::Debug for Narwhal<O> {
@@ -194,9 +207,10 @@ impl<O: Orderer> Narwhal<O> {
         cfg: NarwhalConfig,
         me: NodeId,
         keys: Keys,
-        orderer: O,
+        mut orderer: O,
         rng: Rng,
     ) -> Result<Narwhal<O>, ConfigError> {
+        orderer.set_checkpoint_interval(cfg.checkpoint_interval);
         let committee = cfg.committee().map_err(ConfigError::Committee)?;
         if me.index() >= cfg.n
             || keys.sign_publics.len() != cfg.n
@@ -243,6 +257,13 @@ impl<O: Orderer> Narwhal<O> {
             delivered_batches: BTreeMap::new(),
             next_sync: Time::ZERO,
             round_at_last_sync: 0,
+            sequence: Digest::default(),
+            ordered_batches: BTreeMap::new(),
+            checkpoints: VecDeque::new(),
+            peer_rounds: BTreeMap::new(),
+            sync_served: BTreeMap::new(),
+            sync_offers: BTreeMap::new(),
+            sync_until: None,
         })
     }
 
@@ -289,7 +310,19 @@ impl<O: Orderer> Narwhal<O> {
             undelivered: self.to_deliver.len(),
             delivered_batches: self.delivered_batches.len(),
             orderer: self.orderer.memory(),
+            sync: self.sync_memory(),
         }
+    }
+
+    /// The checkpoints this node serves to peers that fell behind, oldest
+    /// first (at most two).
+    pub fn checkpoints(&self) -> impl Iterator<Item = &crate::sync::SyncState> {
+        self.checkpoints.iter().map(|c| &**c)
+    }
+
+    /// The running digest of the total order so far ([`crate::SyncPoint::sequence`]).
+    pub fn sequence_digest(&self) -> Digest {
+        self.sequence
     }
 
     pub(crate) fn quorum(&self) -> usize {
@@ -361,6 +394,8 @@ impl<O: Orderer> Engine for Narwhal<O> {
             Message::Certificate(c) => self.on_certificate(from, c),
             Message::CertificateRequest(ds) => self.on_certificate_request(from, ds),
             Message::BatchRequest(ds) => self.on_batch_request(from, ds),
+            Message::SyncRequest(_) => self.on_sync_request(from),
+            Message::SyncResponse(states) => self.on_sync_response(from, states),
         }
         self.step();
     }

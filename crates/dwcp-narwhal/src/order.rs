@@ -12,7 +12,23 @@ use crate::dag::Dag;
 use crate::types::{Header, Round, Vertex};
 use dwcp_core::NodeId;
 use dwcp_crypto::PartialSig;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
+
+/// An orderer's decision state right after it committed an anchor: what a
+/// node that fell too far behind adopts (state sync). Every honest node that
+/// committed the same anchors holds the same state at the same anchor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrdererState {
+    /// The anchor just committed (= the orderer's last committed round).
+    pub last_committed_round: Round,
+    /// The (round, author) slots already ordered within the GC window
+    /// (`last_committed_round - gc_depth ..= last_committed_round`), sorted.
+    pub ordered: Vec<(Round, NodeId)>,
+    /// Orderer-specific state (Bullshark's leader-reputation schedule),
+    /// opaque to the node.
+    pub extra: Vec<u8>,
+}
 
 /// A committed leader and the vertices it orders, oldest first.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,6 +74,28 @@ pub trait Orderer {
     fn memory(&self) -> usize {
         0
     }
+
+    /// Asks the orderer to capture its state ([`Orderer::take_checkpoints`])
+    /// after the first committed anchor at or above every multiple of
+    /// `every` rounds (0: never). The node calls it once, at construction.
+    fn set_checkpoint_interval(&mut self, every: Round) {
+        let _ = every;
+    }
+
+    /// The states captured since the last call, oldest first, each right
+    /// after committing its anchor (taken right after every
+    /// [`Orderer::on_insert`]). Orderers that return none cannot be synced.
+    fn take_checkpoints(&mut self) -> Vec<OrdererState> {
+        vec![]
+    }
+
+    /// Replaces the orderer's decisions by `state` (a checkpoint of a
+    /// peer's orderer of the same kind); `false` (and no change) if the
+    /// state is malformed or the orderer does not support state sync.
+    fn install(&mut self, state: &OrdererState) -> bool {
+        let _ = state;
+        false
+    }
 }
 
 /// A DAG layer without ordering: nothing is ever committed. For tests of
@@ -81,6 +119,8 @@ pub struct Committer {
     gc_depth: Round,
     last_committed_round: Round,
     ordered: BTreeSet<(Round, NodeId)>,
+    checkpoint_every: Round,
+    last_checkpoint: Round,
 }
 
 impl Committer {
@@ -91,7 +131,62 @@ impl Committer {
             gc_depth: gc_depth.max(1),
             last_committed_round: 0,
             ordered: BTreeSet::new(),
+            checkpoint_every: 0,
+            last_checkpoint: 0,
         }
+    }
+
+    /// Checkpoints are due after the first committed anchor at or above
+    /// every multiple of `every` rounds (0: never).
+    pub fn set_checkpoint_interval(&mut self, every: Round) {
+        self.checkpoint_every = every;
+    }
+
+    /// Whether the anchor just ordered is a checkpoint (true once per
+    /// multiple of the interval crossed); the same anchors at every node
+    /// that commits the same anchors. Call it after every
+    /// [`Committer::order`].
+    pub fn checkpoint_due(&mut self) -> bool {
+        let every = self.checkpoint_every;
+        if every == 0 || self.last_committed_round / every <= self.last_checkpoint / every {
+            return false;
+        }
+        self.last_checkpoint = self.last_committed_round;
+        true
+    }
+
+    /// The committer's part of a checkpoint, with the orderer's `extra`.
+    pub fn state(&self, extra: Vec<u8>) -> OrdererState {
+        OrdererState {
+            last_committed_round: self.last_committed_round,
+            ordered: self.ordered.iter().copied().collect(),
+            extra,
+        }
+    }
+
+    /// Whether `state`'s committer part is well formed for a committee of
+    /// `n`: every ordered slot within the GC window below its anchor, at
+    /// most `n` per round.
+    pub fn state_well_formed(&self, state: &OrdererState, n: usize) -> bool {
+        let top = state.last_committed_round;
+        let floor = top.saturating_sub(self.gc_depth);
+        state.ordered.len() <= n.saturating_mul(self.gc_depth as usize + 1)
+            && state
+                .ordered
+                .iter()
+                .all(|(r, a)| *r >= floor && *r <= top && a.index() < n)
+    }
+
+    /// Adopts the committer part of `state` (see
+    /// [`Committer::state_well_formed`]; `false` and no change if not).
+    pub fn install(&mut self, state: &OrdererState, n: usize) -> bool {
+        if !self.state_well_formed(state, n) {
+            return false;
+        }
+        self.last_committed_round = state.last_committed_round;
+        self.ordered = state.ordered.iter().copied().collect();
+        self.last_checkpoint = state.last_committed_round;
+        true
     }
 
     /// The round of the last committed leader.

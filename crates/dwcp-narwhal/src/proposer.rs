@@ -217,6 +217,7 @@ impl<O: Orderer> Narwhal<O> {
             self.try_vote(key);
         }
         self.request_undelivered_batches();
+        self.state_sync_tick();
         if stuck {
             match &self.current {
                 Some(cur) if !cur.certified => {

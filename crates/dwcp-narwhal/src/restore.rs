@@ -53,6 +53,7 @@ impl<O: Orderer> Narwhal<O> {
                     }
                 }
                 Record::Delivered { next } => self.delivered = self.delivered.max(next),
+                Record::Synced(state) => self.jump(state),
             }
         }
         if let Some(h) = own {

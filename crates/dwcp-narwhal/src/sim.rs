@@ -67,6 +67,15 @@ impl ByzantineMessage for Message {
                 d.push(Digest::of(&bump.to_le_bytes()));
                 Message::BatchRequest(d)
             }
+            Message::SyncRequest(r) => Message::SyncRequest(r.wrapping_add(bump)),
+            Message::SyncResponse(states) => {
+                let mut states = states.clone();
+                let first = states.first_mut()?;
+                let mut s = (**first).clone();
+                s.next_index = s.next_index.wrapping_add(bump);
+                *first = Arc::new(s);
+                Message::SyncResponse(states)
+            }
         })
     }
 }

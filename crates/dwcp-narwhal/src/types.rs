@@ -224,9 +224,33 @@ impl Vertex {
     }
 }
 
+/// Where a node that fell too far behind jumped to (state sync): it adopted
+/// the ordering state other nodes had right after committing the anchor of
+/// `anchor_round`, and delivers nothing of indices below `next_index`. The
+/// application fetches its own snapshot at this point out of band (from
+/// any replica; `sequence` identifies the committed prefix it must match).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SyncPoint {
+    /// The round of the last committed anchor covered by the jump.
+    pub anchor_round: Round,
+    /// That anchor's certificate digest.
+    pub anchor: Digest,
+    /// How many certificates the total order holds up to that anchor: the
+    /// next index the node delivers from.
+    pub next_index: u64,
+    /// The running digest of the total order up to that anchor
+    /// (`h_i = sha256(h_{i-1} || digest of certificate i)`, `h_{-1}` zero).
+    pub sequence: Digest,
+}
+
 /// A committed value: one certificate of the total order and the ids of the
 /// transactions in its batches, in order. Certificates without transactions
 /// are ordered (they take an index) but not delivered.
+///
+/// After state sync the node delivers one value with `sync: Some(point)`
+/// instead: no certificate (`txs` empty, `index == point.next_index`,
+/// `round` and `author` those of the anchor), the marker that everything
+/// below `index` was skipped.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Committed {
     /// Position of the certificate in the total order (0-based, counting
@@ -238,6 +262,8 @@ pub struct Committed {
     pub author: NodeId,
     /// Transaction ids ([`Transaction::id`]), batch by batch.
     pub txs: Vec<u64>,
+    /// `Some` only on the marker of a state-sync jump ([`SyncPoint`]).
+    pub sync: Option<SyncPoint>,
 }
 
 #[cfg(test)]

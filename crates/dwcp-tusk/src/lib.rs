@@ -16,7 +16,11 @@
 //! 3. **Construct** with [`node`]`(config, id, keys, coin_public,
 //!    coin_share, rng)`; after a crash the same way, then
 //!    `restore(now, records)`.
-//! 4. **Feed and drain** as the `dwcp-narwhal` guide says.
+//! 4. **Feed and drain** as the `dwcp-narwhal` guide says, including its
+//!    state-sync step: a node that fell too far behind adopts a checkpoint
+//!    `f + 1` peers agree on (Tusk's part is the committer's decisions;
+//!    coins are derived again from the DAG) and delivers a marker value
+//!    (`Committed::sync`) where it resumed.
 //! 5. **Simulate** with [`harness`] (feature `sim`).
 //!
 //! ## The commit rule, as implemented

@@ -2,7 +2,7 @@
 
 use dwcp_core::{Digest, NodeId};
 use dwcp_crypto::{PartialSig, ThresholdPublic, ThresholdShare};
-use dwcp_narwhal::{CommittedSubDag, Committer, Dag, Header, Orderer, Round, Vertex};
+use dwcp_narwhal::{CommittedSubDag, Committer, Dag, Header, Orderer, OrdererState, Round, Vertex};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -34,6 +34,7 @@ pub struct Tusk {
     public: Arc<ThresholdPublic>,
     share: ThresholdShare,
     coins: BTreeMap<Round, NodeId>,
+    checkpoints: Vec<OrdererState>,
 }
 
 impl std::fmt::Debug for Tusk {
@@ -67,6 +68,7 @@ impl Tusk {
             public,
             share,
             coins: BTreeMap::new(),
+            checkpoints: vec![],
         }
     }
 
@@ -135,7 +137,24 @@ impl Orderer for Tusk {
     }
 
     fn memory(&self) -> usize {
-        self.committer.memory() + self.coins.len()
+        self.committer.memory() + self.coins.len() + self.checkpoints.len()
+    }
+
+    fn set_checkpoint_interval(&mut self, every: Round) {
+        self.committer.set_checkpoint_interval(every);
+    }
+
+    fn take_checkpoints(&mut self) -> Vec<OrdererState> {
+        std::mem::take(&mut self.checkpoints)
+    }
+
+    fn install(&mut self, state: &OrdererState) -> bool {
+        if !state.extra.is_empty() || !self.committer.install(state, self.n) {
+            return false;
+        }
+        self.checkpoints.clear();
+        self.coins.clear();
+        true
     }
 }
 
@@ -166,9 +185,16 @@ impl Tusk {
             }
             r = r.saturating_sub(2);
         }
-        let subs = self
+        let chain = self
             .committer
-            .commit(dag, &lv, 2, |round| earlier.get(&round).cloned());
+            .chain(dag, &lv, 2, |round| earlier.get(&round).cloned());
+        let mut subs = vec![];
+        for v in chain {
+            subs.push(self.committer.order(dag, v));
+            if self.committer.checkpoint_due() {
+                self.checkpoints.push(self.committer.state(vec![]));
+            }
+        }
         let keep = self
             .committer
             .last_committed_round()
