@@ -8,15 +8,17 @@
 //!   messages, but also *validly signed* headers, votes, certificates and
 //!   batches with fuzzer-chosen rounds and parents (so the fuzzer gets past
 //!   signature checks into the DAG and ordering logic), fetch requests,
-//!   transactions, clock advances and crash-restarts from the persisted
-//!   records. It checks that the node never panics, never persists two
+//!   transactions, clock advances, state-sync requests, round claims and
+//!   checkpoint offers (agreed by two peers, so a jump can happen), and
+//!   crash-restarts from the persisted records. It checks that the node never panics, never persists two
 //!   different votes for one (author, round) or two headers for one round,
 //!   and never delivers an index twice or out of order, across restarts too.
 
 use crate::config::{Keys, NarwhalConfig};
 use crate::message::{Message, Record};
 use crate::node::Narwhal;
-use crate::order::Orderer;
+use crate::order::{Orderer, OrdererState};
+use crate::sync::SyncState;
 use crate::types::{Batch, Certificate, Committed, Header, Transaction, Vote, vote_message};
 use crate::{Dag, Round};
 use dwcp_core::fuzz::{ByteCursor, decode_roundtrip};
@@ -136,7 +138,13 @@ impl Model {
                     self.delivered.is_none_or(|d| v.index > d),
                     "index delivered twice or out of order"
                 );
-                self.delivered = Some(v.index);
+                // A jump marker names the next index to be delivered.
+                let last = if v.sync.is_some() {
+                    v.index.checked_sub(1)
+                } else {
+                    Some(v.index)
+                };
+                self.delivered = last.or(self.delivered);
             }
             _ => {}
         }
@@ -183,7 +191,7 @@ pub fn fuzz_engine<O: Orderer>(data: &[u8], make: impl Fn() -> O) {
         let peer = peers[b.below(3) as usize];
         let top = model.certs.keys().next_back().copied().unwrap_or(0);
         let round = (top + b.below(3)).saturating_sub(1).max(1);
-        match b.below(9) {
+        match b.below(10) {
             0 => {
                 let len = b.byte() as usize;
                 if let Ok(m) = dwcp_core::codec::decode::<Message>(b.take(len)) {
@@ -253,6 +261,7 @@ pub fn fuzz_engine<O: Orderer>(data: &[u8], make: impl Fn() -> O) {
                 now += Duration::from_millis(10 * u64::from(b.byte()));
                 node.handle_timeout(now);
             }
+            8 => state_sync(&mut node, &model, &keys, &mut now, top, &mut b),
             _ => {
                 node = build();
                 node.restore(now, records.clone());
@@ -263,6 +272,60 @@ pub fn fuzz_engine<O: Orderer>(data: &[u8], make: impl Fn() -> O) {
             if let Output::Persist(r) = o {
                 records.push(r);
             }
+        }
+    }
+}
+
+/// State-sync inputs: a sync request, round claims far ahead from two
+/// peers (which make the node ask for checkpoints at its next sync tick),
+/// or the claims, a sync tick, the same fuzzer-built checkpoint offered by
+/// two peers (`f + 1` of 4) and another tick (the node adopts it if its
+/// orderer can install it).
+fn state_sync<O: Orderer>(
+    node: &mut Narwhal<O>,
+    model: &Model,
+    keys: &[Keys],
+    now: &mut Time,
+    top: Round,
+    b: &mut ByteCursor<'_>,
+) {
+    let peers = [NodeId(0), NodeId(2)];
+    let ahead = top + 8 + u64::from(b.byte());
+    let claims = |node: &mut Narwhal<O>, b: &mut ByteCursor<'_>, now: Time| {
+        for p in peers {
+            let h = model.header(p, ahead, b);
+            let signed = Arc::new(Signed::sign(h, &keys[p.index()].sign));
+            node.handle_message(now, p, Message::Header(signed));
+        }
+    };
+    match b.below(3) {
+        0 => node.handle_message(*now, NodeId(3), Message::SyncRequest(ahead)),
+        1 => claims(node, b, *now),
+        _ => {
+            claims(node, b, *now);
+            *now += node.config().sync_retry;
+            node.handle_timeout(*now);
+            let ordered = (0..b.below(4))
+                .map(|i| (ahead - i, NodeId(b.below(4) as u32)))
+                .collect::<std::collections::BTreeSet<_>>();
+            let state = Arc::new(SyncState {
+                anchor_round: ahead,
+                anchor_author: NodeId(b.below(4) as u32),
+                anchor: Digest::of(&[b.byte()]),
+                next_index: model.delivered.map_or(0, |d| d + 1) + u64::from(b.byte()),
+                sequence: Digest::of(&[b.byte()]),
+                delivered_batches: vec![(Digest::of(&[b.byte()]), ahead)],
+                orderer: OrdererState {
+                    last_committed_round: ahead,
+                    ordered: ordered.into_iter().collect(),
+                    extra: vec![],
+                },
+            });
+            for p in peers {
+                node.handle_message(*now, p, Message::SyncResponse(vec![state.clone()]));
+            }
+            *now += node.config().sync_retry;
+            node.handle_timeout(*now);
         }
     }
 }

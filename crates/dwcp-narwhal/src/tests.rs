@@ -294,6 +294,34 @@ fn decoders_never_panic_on_garbage() {
     }
     let msg = Message::CertificateRequest(vec![Digest::of(b"x")]);
     crate::fuzzing::fuzz_decode(&dwcp_core::codec::encode(&msg));
+    let state = crate::SyncState {
+        anchor_round: 12,
+        anchor_author: NodeId(2),
+        anchor: Digest::of(b"a"),
+        next_index: 40,
+        sequence: Digest::of(b"s"),
+        delivered_batches: vec![(Digest::of(b"b"), 11)],
+        orderer: crate::OrdererState {
+            last_committed_round: 12,
+            ordered: vec![(11, NodeId(0)), (12, NodeId(2))],
+            extra: vec![1, 2, 3],
+        },
+    };
+    let sync = [
+        Message::SyncRequest(7),
+        Message::SyncResponse(vec![std::sync::Arc::new(state.clone())]),
+    ];
+    for m in &sync {
+        let bytes = dwcp_core::codec::encode(m);
+        assert_eq!(dwcp_core::codec::decode::<Message>(&bytes).as_ref(), Ok(m));
+        crate::fuzzing::fuzz_decode(&bytes);
+        // Truncations never panic.
+        for cut in 0..bytes.len() {
+            crate::fuzzing::fuzz_decode(&bytes[..cut]);
+        }
+    }
+    let rec = Record::Synced(std::sync::Arc::new(state));
+    crate::fuzzing::fuzz_decode(&dwcp_core::codec::encode(&rec));
 }
 
 #[test]
