@@ -91,6 +91,19 @@ pub fn server_engine(data: &[u8]) {
     }
 }
 
+/// Parses `data` as a user CSV file (plain or gzip): it must be an error
+/// or a consistent dataset (every row `dim` finite features, labels below
+/// `classes`), never a panic.
+pub fn csv_loader(data: &[u8]) {
+    if let Ok(d) = crate::data::parse_csv_bytes(data) {
+        assert!(d.dim > 0 && d.classes > 0 && !d.is_empty());
+        assert_eq!(d.x.len(), d.len() * d.dim);
+        assert!(d.x.iter().all(|v| v.is_finite()));
+        assert!(d.labels.iter().all(|&l| l < d.classes));
+        assert_eq!(d.histogram().iter().sum::<usize>(), d.len());
+    }
+}
+
 /// Drives one client (id 1 of 5, relays on, a tiny model) with a script
 /// read from `data`: round starts (full models or compressed deltas, valid,
 /// non-finite or arbitrary bytes, random relay edges and senders), full
@@ -255,9 +268,13 @@ mod tests {
             update_decoder(&data);
             server_engine(&data);
             client_engine(&data);
+            csv_loader(&data);
             secure_federation(&data);
         }
         dwcp_core::fuzz::random_inputs(12, 300, 600, |_, d| client_engine(d));
+        for text in ["1,2,0\n3,4,1\n", "# c\n0.5,1,2\n", "1,2\n1,x\n", "1e39,0\n"] {
+            csv_loader(text.as_bytes());
+        }
         dwcp_core::fuzz::random_inputs(11, 100, 600, |_, d| secure_federation(d));
         let v = crate::wire::encode_dense(&[1.0; 3]);
         update_decoder(&[0, 3].iter().chain(&v).copied().collect::<Vec<_>>());

@@ -4,7 +4,9 @@
 //! acting as device-to-device relays), FedAvg and Byzantine-robust
 //! aggregation, compression in both directions with error feedback, a
 //! TCS-FEEL-style topology-aware client selector, a SNAP-style decentralised
-//! mode with its TernGrad baseline ([`snap`], synchronous simulations), the
+//! mode with its TernGrad baseline ([`snap`], synchronous simulations) and
+//! doubly-stochastic mixing weights optimised from the topology
+//! ([`mixing`]: Metropolis–Hastings, best constant, fastest mixing), the
 //! vendored sklearn digits data and the pre-registered benchmarks behind the
 //! lab's `fl-*` reports.
 //!
@@ -53,7 +55,14 @@
 //!
 //! [`sim::Federation`] is a complete host doing steps 3–5 in process (with
 //! offline clients, stragglers and Byzantine attacks), and [`bench`](mod@bench) /
-//! [`experiments`] build the pre-registered runs on it.
+//! [`experiments`] build the pre-registered runs on it. The engines also run
+//! in the workspace's discrete-event simulator `dwcp-sim` (one enum over
+//! `Server` and `Client` implementing `Engine`; see `tests/in_dwcp_sim.rs`),
+//! with network loss and duplicates, crashes, pauses and Byzantine nodes.
+//!
+//! **Your own data.** [`data::load_csv`] reads a CSV file (plain or gzip,
+//! one sample per line, the integer label in the last column, features used
+//! as given); the lab's `--data FILE` runs the `fl-*` experiments on it.
 //!
 //! ## Round protocol
 //! The server opens round `r` by sending [`message::RoundStart`] — the full
