@@ -112,6 +112,22 @@ impl Dataset {
     pub fn scale(&mut self, by: f32) {
         self.x.iter_mut().for_each(|v| *v /= by);
     }
+
+    /// Divides every feature by the largest absolute feature value when it
+    /// exceeds 1, so features lie in `[-1, 1]`, and returns the divisor (1
+    /// when nothing was scaled). On the raw digits (pixels 0..16) this is
+    /// exactly [`digits`]'s division by 16. The lab applies it to `--data`
+    /// files: the compressed benchmark methods quantize to a few bits and
+    /// the SGD step size assumes unit-scale inputs.
+    pub fn scale_to_unit(&mut self) -> f32 {
+        let max = self.x.iter().fold(0f32, |m, v| m.max(v.abs()));
+        if max > 1.0 && max.is_finite() {
+            self.scale(max);
+            max
+        } else {
+            1.0
+        }
+    }
 }
 
 /// The vendored sklearn digits set (1,797 × 64, labels 0..9), features

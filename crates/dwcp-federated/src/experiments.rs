@@ -256,6 +256,8 @@ pub struct SnapRow {
     pub bytes: u64,
     /// First `(step, bytes)` reaching the target.
     pub reached: Option<(u64, u64)>,
+    /// `(step, cumulative bytes, accuracy)` at every evaluation.
+    pub curve: Vec<(u64, u64, f64)>,
 }
 
 /// `fl-snap` parameters.
@@ -334,6 +336,7 @@ pub fn snap(data: &Dataset, t: &SnapSetup, seeds: &[u64]) -> Vec<SnapRow> {
                 final_accuracy: r.curve.last().map_or(0.0, |c| c.2),
                 bytes: r.curve.last().map_or(0, |c| c.1),
                 reached: r.reached,
+                curve: r.curve,
             });
         }
         let (iters, batch, lr) = t.terngrad;
@@ -355,6 +358,7 @@ pub fn snap(data: &Dataset, t: &SnapSetup, seeds: &[u64]) -> Vec<SnapRow> {
             final_accuracy: r.curve.last().map_or(0.0, |c| c.2),
             bytes: r.curve.last().map_or(0, |c| c.1),
             reached: r.reached,
+            curve: r.curve,
         });
     }
     rows

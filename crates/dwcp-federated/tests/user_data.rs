@@ -15,6 +15,19 @@ fn csv_of_three_digits(d: &Dataset) -> String {
     s
 }
 
+fn csv_of_all_digits(d: &Dataset) -> String {
+    (0..d.len())
+        .map(|i| {
+            let row: Vec<String> = d.row(i).iter().map(|v| format!("{}", v * 16.0)).collect();
+            format!("{},{}\n", row.join(","), d.labels[i])
+        })
+        .collect()
+}
+
+fn load_csv_text(text: &str) -> Dataset {
+    dwcp_federated::data::parse_csv(text).unwrap()
+}
+
 #[test]
 fn plain_and_gzip_files_load_the_same_data_and_train() {
     let d = digits();
@@ -37,6 +50,14 @@ fn plain_and_gzip_files_load_the_same_data_and_train() {
     );
     assert_eq!((&a.x, &a.labels), (&b.x, &b.labels));
     assert!(load_csv(&dir.join("missing.csv")).is_err());
+
+    // Scaling to unit range reproduces the vendored digits' division by 16.
+    let mut all = load_csv_text(&csv_of_all_digits(&d));
+    assert_eq!(all.scale_to_unit(), 16.0);
+    assert_eq!((&all.x, &all.labels), (&d.x, &d.labels));
+    let mut unit = all.clone();
+    assert_eq!(unit.scale_to_unit(), 1.0);
+    assert_eq!(unit.x, all.x);
 
     // Features are used as given (0..16 here); the benchmark still learns.
     let setup = Setup {

@@ -31,7 +31,10 @@ use serde_json::json;
 fn dataset(ctx: &Ctx) -> Result<(Dataset, String), String> {
     match &ctx.data {
         Some(p) => data::load_csv(p)
-            .map(|d| (d, p.display().to_string()))
+            .map(|mut d| {
+                let by = d.scale_to_unit();
+                (d, format!("{}, features / {by}", p.display()))
+            })
             .map_err(|e| format!("{}: {e}", p.display())),
         None => Ok((
             data::digits(),
@@ -506,6 +509,34 @@ pub fn run_snap(ctx: &Ctx) -> ExperimentResult {
                 budget.join("; ")
             ),
         ],
-        plots: vec![],
+        plots: vec![Plot {
+            stem: "fl-snap-accuracy-vs-bytes".into(),
+            title: format!("fl-snap: accuracy vs cumulative bytes (seed {})", ctx.seed),
+            x_label: "log10 cumulative bytes".into(),
+            y_label: "test accuracy (%)".into(),
+            log: false,
+            series: [
+                (experiments::snap_name(0.01), "SNAP tau=0.01, Metropolis-Hastings"),
+                (
+                    experiments::snap_fmmc_name(0.01),
+                    "SNAP tau=0.01, fastest mixing (post-hoc)",
+                ),
+                ("terngrad".to_string(), "TernGrad parameter server"),
+            ]
+            .into_iter()
+            .filter_map(|(method, label)| {
+                let r = rows
+                    .iter()
+                    .find(|r| r.method == method && r.seed == ctx.seed)?;
+                Some((
+                    label.to_string(),
+                    r.curve
+                        .iter()
+                        .map(|&(_, b, a)| ((b as f64).max(1.0).log10(), 100.0 * a))
+                        .collect(),
+                ))
+            })
+            .collect(),
+        }],
     }
 }
