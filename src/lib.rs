@@ -22,7 +22,7 @@
 //! | [`paxos`] | `dwcp-paxos` | Multi-Paxos baseline: crash faults, stable leader, pipelined batched slots, catch-up |
 //! | [`quantization`] | `dwcp-quantization` | update compression: top-k, shared-seed random-k, QSGD, TernGrad, sign, b-bit, adaptive budget, error feedback, bounded wire encoding |
 //! | [`privacy`] | `dwcp-privacy` | secure aggregation (X25519, Shamir, dropouts) and differential privacy (clipping, Gaussian noise, RDP accountant) |
-//! | [`federated`] | `dwcp-federated` | federated learning: server/client/relay round engines, FedAvg, compression both ways, Krum/median/trimmed mean/FLTrust, TCS-FEEL selection, digits benchmark |
+//! | [`federated`] | `dwcp-federated` | federated learning: server/client/relay round engines, FedAvg, compression both ways, Krum/Multi-Krum/median/trimmed mean/FLTrust, TCS-FEEL selection, SNAP-style decentralised training with optimised mixing weights, digits benchmark |
 //! | [`nn`] | `dwcp-nn` | small dense neural networks on ndarray (for FL and MARL) |
 //! | [`maddpg`] | `dwcp-maddpg` | MADDPG / independent DDPG, multi-agent env trait, simple_spread port, NodeAlloc resource allocation with heuristic baselines |
 
