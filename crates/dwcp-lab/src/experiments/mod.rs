@@ -97,7 +97,7 @@ pub const ALL: &[Experiment] = &[
     },
     Experiment {
         name: "fl-snap",
-        about: "SNAP-style decentralised training (Metropolis mixing, significant-change sends) vs TernGrad parameter server: bytes to 95%",
+        about: "SNAP-style decentralised training (Metropolis mixing; post-hoc fastest-mixing row; significant-change sends) vs TernGrad parameter server: bytes to 95%",
         run: fl::run_snap,
     },
     Experiment {
