@@ -3,6 +3,7 @@
 
 use crate::{Bullshark, BullsharkNode, Reputation, orderer, orderer_with_reputation};
 use dwcp_narwhal::NarwhalConfig;
+pub use dwcp_narwhal::harness::AnchorLatency;
 pub use dwcp_narwhal::harness::{
     CryptoMode, check, delivered_txs, load_and_check, run_until_txs, submit, test_config,
     throughput_config, tx, txs_of,
@@ -57,4 +58,13 @@ pub fn throughput_round_robin(cfg: &ThroughputConfig) -> LoadReport {
     let nc = throughput_config(cfg.n);
     let o = orderer(&nc);
     dwcp_narwhal::harness::throughput(cfg, nc, move |_| o.clone())
+}
+
+/// [`throughput`] (reputation schedule) that also measures the
+/// anchor-commit latency of the anchors proposed in the measured window
+/// ([`AnchorLatency`]).
+pub fn throughput_with_anchors(cfg: &ThroughputConfig) -> (LoadReport, AnchorLatency) {
+    let nc = throughput_config(cfg.n);
+    let o = orderer_with_reputation(&nc, Reputation::default());
+    dwcp_narwhal::harness::throughput_with_anchors(cfg, nc, move |_| o.clone())
 }

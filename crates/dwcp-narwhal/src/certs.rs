@@ -103,6 +103,15 @@ impl<O: Orderer> Narwhal<O> {
             let mut checkpoints = self.orderer.take_checkpoints().into_iter().peekable();
             for sub in subs {
                 let leader_round = sub.leader.round();
+                if !self.replaying {
+                    let entry = crate::node::AnchorCommit {
+                        round: leader_round,
+                        author: sub.leader.author(),
+                        committed_at: self.now,
+                        dag_round: self.dag.highest_round(),
+                    };
+                    Self::log_timing(&mut self.anchor_log, entry);
+                }
                 for vertex in sub.vertices {
                     if vertex.author() == self.me {
                         self.own_unordered.remove(&vertex.round());

@@ -213,6 +213,92 @@ pub fn throughput<O: Orderer + 'static>(
     cfg: NarwhalConfig,
     make: impl Fn(NodeId) -> O + 'static,
 ) -> LoadReport {
+    throughput_with_anchors(tc, cfg, make).0
+}
+
+/// Anchor-commit latency over a run: for every anchor whose header its
+/// author proposed inside a window, at every running honest node that
+/// committed it, the time from the proposal to the commit, and the rounds
+/// it spans (the anchor's round through the highest round in the committing
+/// node's DAG at the commit, both included: Bullshark's structural minimum
+/// is 2, Tusk's 3).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AnchorLatency {
+    /// Distinct anchors proposed in the window and committed somewhere.
+    pub anchors: usize,
+    /// (anchor, node) commit samples.
+    pub samples: usize,
+    /// Median proposal → commit time (ms).
+    pub p50_ms: f64,
+    /// Mean proposal → commit time (ms).
+    pub mean_ms: f64,
+    /// Median rounds spanned.
+    pub p50_rounds: f64,
+    /// Mean rounds spanned.
+    pub mean_rounds: f64,
+}
+
+/// [`AnchorLatency`] of the anchors proposed in `[from, to)`, from the
+/// nodes' timing logs ([`Narwhal::anchor_commits`],
+/// [`Narwhal::proposal_times`]).
+pub fn anchor_latency<O: Orderer + 'static>(
+    sim: &Simulation<Narwhal<O>>,
+    from: Time,
+    to: Time,
+) -> AnchorLatency {
+    let running: Vec<&Narwhal<O>> = sim
+        .honest()
+        .into_iter()
+        .filter_map(|id| sim.engine(id))
+        .collect();
+    let mut proposed = std::collections::BTreeMap::new();
+    for e in &running {
+        for (round, at) in e.proposal_times() {
+            if (from..to).contains(at) {
+                proposed.insert((*round, dwcp_core::Engine::id(*e)), *at);
+            }
+        }
+    }
+    let mut ms = vec![];
+    let mut rounds = vec![];
+    let mut anchors = std::collections::BTreeSet::new();
+    for e in &running {
+        for a in e.anchor_commits() {
+            if let Some(at) = proposed.get(&(a.round, a.author)) {
+                anchors.insert((a.round, a.author));
+                ms.push(a.committed_at.as_nanos().saturating_sub(at.as_nanos()) as f64 / 1e6);
+                rounds.push((a.dag_round.saturating_sub(a.round) + 1) as f64);
+            }
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+    };
+    let mean = |v: &[f64]| {
+        if v.is_empty() {
+            f64::NAN
+        } else {
+            v.iter().sum::<f64>() / v.len() as f64
+        }
+    };
+    AnchorLatency {
+        anchors: anchors.len(),
+        samples: ms.len(),
+        mean_ms: mean(&ms),
+        mean_rounds: mean(&rounds),
+        p50_ms: median(&mut ms),
+        p50_rounds: median(&mut rounds),
+    }
+}
+
+/// [`throughput`] that also measures [`AnchorLatency`] over the anchors
+/// proposed in the load's measured window.
+pub fn throughput_with_anchors<O: Orderer + 'static>(
+    tc: &ThroughputConfig,
+    cfg: NarwhalConfig,
+    make: impl Fn(NodeId) -> O + 'static,
+) -> (LoadReport, AnchorLatency) {
     let mut cfg = cfg;
     if let Some(up) = tc.uplink_bytes_per_s.or(tc.network.uplink) {
         pace_batches(&mut cfg, up);
@@ -220,12 +306,15 @@ pub fn throughput<O: Orderer + 'static>(
     let keys = CryptoMode::choose(tc.real_crypto).keys(tc.n, tc.seed);
     let mut sim = cluster(cfg, tc.sim_config(), keys, make);
     tc.apply(&mut sim);
-    run_load(
+    let report = run_load(
         &mut sim,
         &tc.load,
         |_, payload| Transaction::new(Arc::<[u8]>::from(payload)),
         txs_of,
-    )
+    );
+    let from = tc.load.start + tc.load.warmup;
+    let anchors = anchor_latency(&sim, from, from + tc.load.duration);
+    (report, anchors)
 }
 
 /// The liveness phase in transactions: runs until every honest running node

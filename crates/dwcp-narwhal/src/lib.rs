@@ -160,7 +160,7 @@ mod types;
 pub use config::{Keys, NarwhalConfig};
 pub use dag::{Dag, round_robin_leader};
 pub use message::{MAX_REQUEST, MAX_SYNC_OFFERS, Message, Record};
-pub use node::{ConfigError, Memory, Narwhal, NodeStats};
+pub use node::{AnchorCommit, ConfigError, Memory, Narwhal, NodeStats, TIMING_LOG};
 pub use order::{CommittedSubDag, Committer, NoOrder, Orderer, OrdererState};
 pub use sync::SyncState;
 pub use types::{

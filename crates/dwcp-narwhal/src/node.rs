@@ -98,6 +98,23 @@ impl Memory {
     }
 }
 
+/// When an anchor (a committed leader) was committed at this node, for
+/// latency measurements ([`Narwhal::anchor_commits`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AnchorCommit {
+    /// The anchor's round.
+    pub round: Round,
+    /// The anchor's author.
+    pub author: NodeId,
+    /// When this node committed it.
+    pub committed_at: Time,
+    /// The highest round in this node's DAG at that moment.
+    pub dag_round: Round,
+}
+
+/// How many anchor commits and own proposal times a node remembers.
+pub const TIMING_LOG: usize = 4096;
+
 /// A header remembered for voting: its digest and the signed header.
 pub(crate) type SeenHeader = (Digest, Arc<Signed<Header>>);
 
@@ -181,11 +198,15 @@ pub struct Narwhal<O: Orderer> {
     // State sync.
     pub(crate) sequence: Digest,
     pub(crate) ordered_batches: BTreeMap<Digest, Round>,
+    pub(crate) ordered_horizon: Round,
     pub(crate) checkpoints: VecDeque<Arc<crate::sync::SyncState>>,
     pub(crate) peer_rounds: BTreeMap<NodeId, Round>,
     pub(crate) sync_served: BTreeMap<NodeId, Time>,
     pub(crate) sync_offers: BTreeMap<NodeId, Vec<Arc<crate::sync::SyncState>>>,
     pub(crate) sync_until: Option<Time>,
+    // Timings (bounded logs for measurements).
+    pub(crate) anchor_log: VecDeque<AnchorCommit>,
+    pub(crate) proposal_log: VecDeque<(Round, Time)>,
 }
 
 impl<O: Orderer> std::fmt::Debug for Narwhal<O> {
@@ -259,11 +280,14 @@ impl<O: Orderer> Narwhal<O> {
             round_at_last_sync: 0,
             sequence: Digest::default(),
             ordered_batches: BTreeMap::new(),
+            ordered_horizon: 0,
             checkpoints: VecDeque::new(),
             peer_rounds: BTreeMap::new(),
             sync_served: BTreeMap::new(),
             sync_offers: BTreeMap::new(),
             sync_until: None,
+            anchor_log: VecDeque::new(),
+            proposal_log: VecDeque::new(),
         })
     }
 
@@ -318,6 +342,25 @@ impl<O: Orderer> Narwhal<O> {
     /// first (at most two).
     pub fn checkpoints(&self) -> impl Iterator<Item = &crate::sync::SyncState> {
         self.checkpoints.iter().map(|c| &**c)
+    }
+
+    /// The last [`TIMING_LOG`] anchors this node committed since it
+    /// started (not replayed ones), oldest first.
+    pub fn anchor_commits(&self) -> impl Iterator<Item = &AnchorCommit> {
+        self.anchor_log.iter()
+    }
+
+    /// When this node proposed its last [`TIMING_LOG`] headers: (round,
+    /// time), oldest first.
+    pub fn proposal_times(&self) -> impl Iterator<Item = &(Round, Time)> {
+        self.proposal_log.iter()
+    }
+
+    pub(crate) fn log_timing<T>(log: &mut VecDeque<T>, entry: T) {
+        log.push_back(entry);
+        if log.len() > TIMING_LOG {
+            log.pop_front();
+        }
     }
 
     /// The running digest of the total order so far ([`crate::SyncPoint::sequence`]).

@@ -172,6 +172,7 @@ impl<O: Orderer> Narwhal<O> {
         self.install_own_header(signed.clone(), digest);
         self.stats.headers += 1;
         self.last_proposal = Some(self.now);
+        Self::log_timing(&mut self.proposal_log, (round, self.now));
         self.send(Target::all_but(self.me), Message::Header(signed));
     }
 

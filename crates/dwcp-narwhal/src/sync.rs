@@ -112,7 +112,10 @@ impl<O: Orderer> Narwhal<O> {
     pub(crate) fn note_ordered(&mut self, vertex: &Vertex, leader_round: Round) {
         self.sequence = chain(&self.sequence, &vertex.digest);
         let horizon = leader_round.saturating_sub(self.cfg.gc_depth);
-        self.ordered_batches.retain(|_, r| *r >= horizon);
+        if horizon > self.ordered_horizon {
+            self.ordered_horizon = horizon;
+            self.ordered_batches.retain(|_, r| *r >= horizon);
+        }
         for d in &vertex.cert.header.batches {
             self.ordered_batches.entry(*d).or_insert(vertex.round());
         }
@@ -244,6 +247,7 @@ impl<O: Orderer> Narwhal<O> {
         self.stats.ordered = state.next_index;
         self.sequence = state.sequence;
         self.ordered_batches = state.delivered_batches.iter().copied().collect();
+        self.ordered_horizon = state.anchor_round.saturating_sub(self.cfg.gc_depth);
         self.delivered_batches = self.ordered_batches.clone();
         self.sync_offers.clear();
         self.sync_until = None;

@@ -4,6 +4,7 @@
 use crate::{Tusk, TuskNode};
 use dwcp_crypto::ThresholdSetup;
 use dwcp_narwhal::NarwhalConfig;
+pub use dwcp_narwhal::harness::AnchorLatency;
 pub use dwcp_narwhal::harness::{
     CryptoMode, check, delivered_txs, load_and_check, run_until_txs, submit, test_config,
     throughput_config, tx, txs_of,
@@ -68,4 +69,14 @@ pub fn throughput(cfg: &ThroughputConfig) -> LoadReport {
     let setup = coin_setup(crypto, nc.n, nc.f, cfg.seed ^ 0xc011);
     let make = orderers(&nc, setup);
     dwcp_narwhal::harness::throughput(cfg, nc, make)
+}
+
+/// [`throughput`] that also measures the anchor-commit latency of the
+/// leaders proposed in the measured window ([`AnchorLatency`]).
+pub fn throughput_with_anchors(cfg: &ThroughputConfig) -> (LoadReport, AnchorLatency) {
+    let nc = throughput_config(cfg.n);
+    let crypto = CryptoMode::choose(cfg.real_crypto);
+    let setup = coin_setup(crypto, nc.n, nc.f, cfg.seed ^ 0xc011);
+    let make = orderers(&nc, setup);
+    dwcp_narwhal::harness::throughput_with_anchors(cfg, nc, make)
 }

@@ -4,6 +4,7 @@
 
 use super::Ctx;
 use crate::report::{Claim, ExperimentResult, Op, Plot};
+use dwcp_bullshark::harness::AnchorLatency;
 use dwcp_core::Duration;
 use dwcp_sim::workload::{LoadReport, ThroughputConfig};
 use serde_json::json;
@@ -22,8 +23,21 @@ const LIGHT_RATE: f64 = 3_000.0;
 /// carry no claim; simulated time does not depend on it: the simulator does
 /// not model CPU).
 const REAL_CRYPTO_UP_TO: usize = 20;
+/// Light-load runs with f crashed up to this size (every size: they add
+/// about a quarter to the full run's wall time, ~7 s to `--quick`).
+const LIGHT_CRASHED_UP_TO: usize = 50;
 
 type Runner = fn(&ThroughputConfig) -> LoadReport;
+type AnchorRunner = fn(&ThroughputConfig) -> (LoadReport, AnchorLatency);
+
+/// The light-load runs also measure anchor-commit latency.
+const LIGHT_PROTOCOLS: [(&str, AnchorRunner); 2] = [
+    (
+        "Bullshark",
+        dwcp_bullshark::harness::throughput_with_anchors,
+    ),
+    ("Tusk", dwcp_tusk::harness::throughput_with_anchors),
+];
 
 /// The label of the comparison runs of Bullshark without leader
 /// reputation (crashed settings only).
@@ -50,6 +64,7 @@ struct Run {
     crashed: usize,
     real_crypto: bool,
     report: LoadReport,
+    anchors: Option<AnchorLatency>,
 }
 
 /// Runs `dag-throughput`.
@@ -67,6 +82,7 @@ pub fn run(ctx: &Ctx) -> ExperimentResult {
                     crashed,
                     real_crypto: cfg.real_crypto,
                     report: run(&cfg),
+                    anchors: None,
                 });
             }
             if crashed > 0 {
@@ -81,24 +97,35 @@ pub fn run(ctx: &Ctx) -> ExperimentResult {
                     crashed,
                     real_crypto: false,
                     report: dwcp_bullshark::harness::throughput_round_robin(&cfg),
+                    anchors: None,
                 });
             }
         }
     }
-    // Protocol latency without queueing: Bullshark and Tusk at a light load.
+    // Protocol latency without queueing: Bullshark and Tusk at a light
+    // load, with 0 crashed (the claim) and with f crashed (extra rows, up
+    // to n = LIGHT_CRASHED_UP_TO).
     let mut light = vec![];
     for &n in sizes {
-        for (protocol, run) in &PROTOCOLS[..2] {
-            // Real keys where the saturated runs have them: this run
-            // carries a claim.
-            let cfg = config(n, 0, ctx.seed, ctx.quick, LIGHT_RATE);
-            light.push(Run {
-                protocol,
-                n,
-                crashed: 0,
-                real_crypto: cfg.real_crypto,
-                report: run(&cfg),
-            });
+        let f = (n - 1) / 3;
+        for crashed in [0, f] {
+            if crashed > 0 && n > LIGHT_CRASHED_UP_TO {
+                continue;
+            }
+            for (protocol, run) in LIGHT_PROTOCOLS {
+                // Real keys where the saturated runs have them: the
+                // 0-crashed runs carry a claim.
+                let cfg = config(n, crashed, ctx.seed, ctx.quick, LIGHT_RATE);
+                let (report, anchors) = run(&cfg);
+                light.push(Run {
+                    protocol,
+                    n,
+                    crashed,
+                    real_crypto: cfg.real_crypto,
+                    report,
+                    anchors: Some(anchors),
+                });
+            }
         }
     }
     let rows = runs
@@ -114,6 +141,11 @@ pub fn run(ctx: &Ctx) -> ExperimentResult {
                 "uncommitted_in_window": r.report.uncommitted,
                 "messages": r.report.messages, "bytes": r.report.bytes,
                 "crypto": if r.real_crypto { "real" } else { "insecure mock" },
+                "anchors_in_window": r.anchors.as_ref().map(|a| a.anchors),
+                "anchor_commit_p50_ms": r.anchors.as_ref().map(|a| a.p50_ms),
+                "anchor_commit_mean_ms": r.anchors.as_ref().map(|a| a.mean_ms),
+                "anchor_commit_p50_rounds": r.anchors.as_ref().map(|a| a.p50_rounds),
+                "anchor_commit_mean_rounds": r.anchors.as_ref().map(|a| a.mean_rounds),
             })
         })
         .collect();
@@ -166,7 +198,11 @@ pub fn run(ctx: &Ctx) -> ExperimentResult {
     let vs_tusk_light: Vec<(f64, String)> = sizes
         .iter()
         .filter_map(|&n| {
-            let get = |p: &str| light.iter().find(|r| r.protocol == p && r.n == n);
+            let get = |p: &str| {
+                light
+                    .iter()
+                    .find(|r| r.protocol == p && r.n == n && r.crashed == 0)
+            };
             let (b, t) = (get("Bullshark")?, get("Tusk")?);
             Some((
                 b.report.latency_p50_ms / t.report.latency_p50_ms,
@@ -175,6 +211,33 @@ pub fn run(ctx: &Ctx) -> ExperimentResult {
         })
         .collect();
     let (l_max, l_at) = worst(&vs_tusk_light, true);
+    // Extra light-load figures (no claim): Bullshark / Tusk ratios of the
+    // median transaction latency and of the anchor-commit latency (ms and
+    // rounds), per n and crash setting.
+    let light_ratios: Vec<String> = light
+        .iter()
+        .filter(|r| r.protocol == "Bullshark")
+        .filter_map(|b| {
+            let t = light
+                .iter()
+                .find(|r| r.protocol == "Tusk" && r.n == b.n && r.crashed == b.crashed)?;
+            let (ba, ta) = (b.anchors.as_ref()?, t.anchors.as_ref()?);
+            Some(format!(
+                "n={}, {} crashed: tx p50 {:.0} / {:.0} ms = {:.2}; anchor commit p50 {:.0} / {:.0} ms = {:.2}, mean rounds {:.2} / {:.2} = {:.2}",
+                b.n,
+                b.crashed,
+                b.report.latency_p50_ms,
+                t.report.latency_p50_ms,
+                b.report.latency_p50_ms / t.report.latency_p50_ms,
+                ba.p50_ms,
+                ta.p50_ms,
+                ba.p50_ms / ta.p50_ms,
+                ba.mean_rounds,
+                ta.mean_rounds,
+                ba.mean_rounds / ta.mean_rounds,
+            ))
+        })
+        .collect();
     let claims = vec![
         Claim::new(
             "Bullshark / Multi-Paxos throughput, worst n and crash setting",
@@ -237,6 +300,7 @@ pub fn run(ctx: &Ctx) -> ExperimentResult {
             "warmup_s": setting.load.warmup.as_secs_f64(), "window_s": if ctx.quick { 3 } else { 6 },
             "drain_s": setting.load.drain.as_secs_f64(),
             "real_crypto_up_to_n": REAL_CRYPTO_UP_TO, "light_tx_per_s": LIGHT_RATE,
+            "light_crashed_up_to_n": LIGHT_CRASHED_UP_TO,
         }),
         rows,
         claims,
@@ -248,6 +312,8 @@ pub fn run(ctx: &Ctx) -> ExperimentResult {
             "Bullshark's leaders follow the reputation schedule (dwcp_bullshark::schedule: nodes without certificates, or whose anchor slots were skipped without a committed anchor, in the last 8 committed anchors are skipped, at most f); with crashes the same run with round-robin leaders is listed as \"Bullshark (round-robin leaders)\".".into(),
             "Throughput ceiling with c crashed: batches leave only the n - c running nodes, each broadcast to n - 1 peers at 90% of 5 MB/s: (n - c) x 4.5 MB/s / ((n - 1) x ~530 B) = 6.6k tx/s at n = 10, c = 3 (Multi-Paxos: 5 MB/s / (9 x ~530 B) = 1.05k at its leader), i.e. at most ~6.3x.".into(),
             "Latency is measured from client submission; under the saturating load it includes the client-side backlog waiting for a batch (the same for Bullshark and Tusk), so the light-load figure is the fair comparison of protocol latency.".into(),
+            "Anchor-commit latency (light-load rows only; dwcp_narwhal::harness::AnchorLatency): for every anchor whose header its author proposed in the window, at every running node that committed it, proposal -> commit in ms, and the rounds it spans (anchor round through the highest round in the committing node's DAG, both included; the structural minimum is 2 for Bullshark, 3 for Tusk: the papers' ~50%). The light-load claim stays the 0-crashed transaction-latency ratio; with f crashed the rows are informational.".into(),
+            format!("Light load, Bullshark / Tusk: {}", light_ratios.join("; ")),
         ],
         plots: vec![
             Plot {
