@@ -273,6 +273,14 @@ pub struct SnapSetup {
     /// from the topology ([`crate::mixing::fastest_mixing`]); the rows are
     /// named [`snap_fmmc_name`] (added after the first results: post-hoc).
     pub fmmc_taus: Vec<f32>,
+    /// Post-hoc topology-degree sensitivity: `(neighbours per side, τ)`
+    /// to run with Metropolis–Hastings mixing, rows named
+    /// [`snap_degree_name`].
+    pub degree_variants: Vec<(usize, f32)>,
+    /// Post-hoc baseline: plain D-PSGD (every peer sends its whole model to
+    /// every neighbour each round, Metropolis–Hastings mixing), row
+    /// [`DPSGD_NAME`].
+    pub dpsgd: bool,
     /// SNAP rounds.
     pub rounds: u64,
     /// TernGrad iterations, batch and learning rate.
@@ -288,6 +296,14 @@ pub fn snap_name(tau: f32) -> String {
 pub fn snap_fmmc_name(tau: f32) -> String {
     format!("snap(tau={tau},mixing=fmmc,post-hoc)")
 }
+
+/// The row name of the post-hoc degree-sensitivity variant.
+pub fn snap_degree_name(tau: f32, ring_k: usize) -> String {
+    format!("snap(tau={tau},ring_k={ring_k},post-hoc)")
+}
+
+/// The row name of the post-hoc plain D-PSGD baseline.
+pub const DPSGD_NAME: &str = "d-psgd(dense,post-hoc)";
 
 /// Projected-subgradient iterations of the `fl-snap` fastest-mixing weights.
 pub const FMMC_ITERATIONS: usize = 300;
@@ -311,18 +327,32 @@ pub fn snap(data: &Dataset, t: &SnapSetup, seeds: &[u64]) -> Vec<SnapRow> {
         };
         let adj = ring(t.setup.clients, t.ring_k);
         let (mh, fm) = (metropolis(&adj), fastest_mixing(&adj, FMMC_ITERATIONS));
-        let runs = t.taus.iter().map(|&tau| (tau, &mh, snap_name(tau))).chain(
-            t.fmmc_taus
-                .iter()
-                .map(|&tau| (tau, &fm, snap_fmmc_name(tau))),
-        );
-        for (tau, w, method) in runs {
+        type Run = (f32, Vec<Vec<usize>>, Vec<Vec<(usize, f64)>>, String);
+        let mut runs: Vec<Run> = t
+            .taus
+            .iter()
+            .map(|&tau| (tau, adj.clone(), mh.clone(), snap_name(tau)))
+            .chain(
+                t.fmmc_taus
+                    .iter()
+                    .map(|&tau| (tau, adj.clone(), fm.clone(), snap_fmmc_name(tau))),
+            )
+            .collect();
+        for &(k, tau) in &t.degree_variants {
+            let a = ring(t.setup.clients, k);
+            runs.push((tau, a.clone(), metropolis(&a), snap_degree_name(tau, k)));
+        }
+        if t.dpsgd {
+            // τ < 0: every coordinate is sent, changed or not.
+            runs.push((-1.0, adj.clone(), mh.clone(), DPSGD_NAME.into()));
+        }
+        for (tau, adj, w, method) in runs {
             let r = run_snap_with(
                 &spec,
                 &shards,
                 &test,
                 &adj,
-                w,
+                &w,
                 tau,
                 &crate::model::LocalTraining::default(),
                 t.rounds,

@@ -61,3 +61,27 @@ fn message_bytes_grow_with_the_changed_coordinates() {
     assert!((19_240..19_240 + 1_000).contains(&all), "{all}");
     assert_eq!(message_bytes(4810, 99_999), all);
 }
+
+#[test]
+fn a_negative_threshold_is_plain_d_psgd_sending_every_parameter() {
+    use dwcp_federated::mixing::fastest_mixing;
+    use dwcp_federated::snap::{message_bytes, run_snap_with};
+    let d = digits();
+    let (tr, te) = stratified_split(&d, 0.2, 2);
+    let parts = dirichlet_partition(&d, &tr, 5, 0.5, 20, 2);
+    let shards: Vec<_> = parts.iter().map(|p| d.subset(p)).collect();
+    let test = d.subset(&te);
+    let spec = ModelSpec {
+        sizes: vec![64, 8, 10],
+        seed: 2,
+    };
+    let adj = ring(5, 1);
+    let local = LocalTraining::default();
+    let w = fastest_mixing(&adj, 50);
+    let r = run_snap_with(&spec, &shards, &test, &adj, &w, -1.0, &local, 3, 0.99, 2);
+    let dim = spec.num_params();
+    let per_round = (5 * 2 * message_bytes(dim, dim)) as u64;
+    let bytes: Vec<u64> = r.curve.iter().map(|c| c.1).collect();
+    assert_eq!(bytes, vec![per_round, 2 * per_round, 3 * per_round]);
+    assert!(r.curve.last().unwrap().2 > 0.3);
+}
