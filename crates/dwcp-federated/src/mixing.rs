@@ -25,7 +25,20 @@
 //!
 //! Eigenvalues come from a cyclic Jacobi solver ([`symmetric_eigen`]):
 //! exact to rounding for the small dense matrices (tens of nodes) these
-//! topologies have, and free of a linear-algebra dependency.
+//! topologies have, and free of a linear-algebra dependency. Cost: two
+//! `O(n³)` eigendecompositions per subgradient step.
+//!
+//! ```
+//! use dwcp_federated::mixing::{fastest_mixing, metropolis, spectral_gap};
+//! use dwcp_federated::snap::ring;
+//!
+//! let adj = ring(10, 2); // any undirected graph as adjacency lists
+//! let (mh, fm) = (metropolis(&adj), fastest_mixing(&adj, 300));
+//! assert!(spectral_gap(&fm) > spectral_gap(&mh) + 0.1); // 0.489 vs 0.353
+//! // Row i lists (j, W_ij) for i itself and each neighbour; rows sum to 1.
+//! assert!(fm.iter().all(|row| (row.iter().map(|x| x.1).sum::<f64>() - 1.0).abs() < 1e-9));
+//! // Hand `&fm` to `snap::run_snap_with` instead of the Metropolis–Hastings default.
+//! ```
 
 /// Sparse rows of a mixing matrix: row `i` lists `(j, W_ij)`.
 pub type Weights = Vec<Vec<(usize, f64)>>;
