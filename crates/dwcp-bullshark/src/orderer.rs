@@ -345,6 +345,79 @@ mod tests {
         assert_eq!(l1, l2);
     }
 
+    /// An order and the checkpoints taken, with the order length at each.
+    type Run = (Vec<(Round, NodeId)>, Vec<(OrdererState, usize)>);
+
+    /// Feeds `log` (vertices of rounds below `floor` skipped) into `o`
+    /// over a DAG collected below `floor`; returns the order and the
+    /// checkpoints with the order length at each.
+    fn run(o: &mut Bullshark, log: &[Vertex], floor: Round) -> Run {
+        let mut dag = Dag::new(N);
+        dag.gc(floor, 0);
+        let (mut order, mut cps) = (vec![], vec![]);
+        for v in log.iter().filter(|v| v.round() >= floor) {
+            dag.insert(v.clone());
+            let subs = o.on_insert(&dag, v);
+            let mut taken = o.take_checkpoints().into_iter();
+            for sub in subs {
+                order.extend(sub.vertices.iter().map(|x| (x.round(), x.author())));
+                let r = sub.leader.round();
+                if let Some(cp) = taken.by_ref().find(|c| c.last_committed_round == r) {
+                    cps.push((cp, order.len()));
+                }
+            }
+        }
+        (order, cps)
+    }
+
+    #[test]
+    fn an_installed_checkpoint_continues_the_same_order_and_schedule() {
+        // Node 3 dies at round 9 and node 1 skips a stretch: the schedule
+        // changes, and with GC depth 4 the ordered window matters.
+        let mut b = DagBuilder::new(N);
+        b.rounds(1..=8, &[0, 1, 2, 3]);
+        b.rounds(9..=20, &[0, 1, 2]);
+        b.rounds(21..=24, &[0, 2, 3]);
+        b.rounds(25..=40, &[0, 1, 2, 3]);
+        let rep = crate::Reputation {
+            window: 3,
+            min_history: 1,
+        };
+        let make = || {
+            let mut o = Bullshark::with_reputation(N, 1, 4, rep);
+            o.set_checkpoint_interval(4);
+            o
+        };
+        let (order, cps) = run(&mut make(), &b.log, 0);
+        assert!(cps.len() >= 5, "{} checkpoints", cps.len());
+        for (cp, at) in &cps[1..cps.len() - 1] {
+            let mut synced = make();
+            assert!(synced.install(cp));
+            let floor = cp.last_committed_round - 4;
+            let (rest, later) = run(&mut synced, &b.log, floor);
+            assert_eq!(
+                rest[..],
+                order[*at..],
+                "order after {}",
+                cp.last_committed_round
+            );
+            let expected: Vec<_> = cps
+                .iter()
+                .filter(|(c, _)| c.last_committed_round > cp.last_committed_round)
+                .map(|(c, _)| c.clone())
+                .collect();
+            let got: Vec<_> = later.into_iter().map(|(c, _)| c).collect();
+            assert_eq!(got, expected, "later checkpoints (schedule included)");
+        }
+        // A round-robin orderer refuses a reputation checkpoint.
+        let mut rr = Bullshark::new(N, 1, 4);
+        assert!(!rr.install(&cps[1].0));
+        assert!(!make().install(&OrdererState {
+            extra: vec![0xff; 3],
+            ..cps[1].0.clone()
+        }));
+    }
+
     #[test]
     fn gc_depth_bounds_what_is_ordered_and_remembered() {
         let mut b = DagBuilder::new(N);

@@ -116,6 +116,16 @@
 //!   that hold a common checkpoint.
 //! - Storage is not compacted after a jump: the records before
 //!   `Record::Synced` are replayed and then collected.
+//! - A checkpoint carries the batch digests ordered within `gc_depth`
+//!   rounds of its anchor (the de-duplication window), so its size grows
+//!   with the batches per header: about `40 B × n × gc_depth × batches per
+//!   header`. Authors that fill every header with `max_header_batches`
+//!   digests can push large committees' checkpoints past the codec's 8 MiB
+//!   message limit, which stops state sync (not the protocol).
+//! - A node adopts a checkpoint only when `f + 1` peers offer the same one;
+//!   with fewer than `f + 1` honest peers holding a common checkpoint
+//!   (they checkpoint every `checkpoint_interval` rounds and serve the last
+//!   two) it keeps asking.
 //! - Own certificates that no later leader ordered within four rounds of a
 //!   commit are treated as orphans and their batches proposed again;
 //!   delivery skips a batch already delivered within the GC window, so a

@@ -282,6 +282,38 @@ mod tests {
     use crate::testing::DagBuilder;
 
     #[test]
+    fn checkpoints_are_due_once_per_interval_and_install_checks_the_window() {
+        let mut b = DagBuilder::new(4);
+        b.rounds(1..=12, &[0, 1, 2, 3]);
+        let mut c = Committer::new(4);
+        c.set_checkpoint_interval(4);
+        let mut due = vec![];
+        for r in [2, 4, 6, 8, 10, 12] {
+            let l = b.dag.get(r, NodeId((r / 2 % 4) as u32)).unwrap().clone();
+            c.order(&b.dag, l);
+            if c.checkpoint_due() {
+                due.push(r);
+            }
+        }
+        assert_eq!(due, vec![4, 8, 12]);
+        let state = c.state(vec![7]);
+        assert_eq!(state.last_committed_round, 12);
+        assert!(state.ordered.iter().all(|(r, _)| *r >= 8));
+        let mut fresh = Committer::new(4);
+        assert!(fresh.install(&state, 4));
+        assert_eq!(fresh.last_committed_round(), 12);
+        assert_eq!(fresh.state(vec![7]), state);
+        // The next checkpoint is due at the next multiple, as at the source.
+        assert!(!fresh.checkpoint_due());
+        let mut bad = state.clone();
+        bad.ordered.push((3, NodeId(0)));
+        assert!(!Committer::new(4).install(&bad, 4), "slot below the window");
+        let mut bad = state;
+        bad.ordered.push((12, NodeId(9)));
+        assert!(!Committer::new(4).install(&bad, 4), "author out of range");
+    }
+
+    #[test]
     fn commit_orders_history_once_and_links_earlier_leaders() {
         let mut b = DagBuilder::new(4);
         b.rounds(1..=6, &[0, 1, 2, 3]);
