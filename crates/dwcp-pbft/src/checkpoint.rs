@@ -40,6 +40,15 @@ impl<P: Policy> Pbft<P> {
         if b.replica.index() >= self.cfg.n {
             return self.evidence(from, Fault::InvalidSignature);
         }
+        if b.seq == self.log.low()
+            && b.seq > 0
+            && b.state == self.log.stable.state
+            && !self.vouched_now.contains(&b.replica)
+            && c.verify(&self.publics)
+        {
+            // Late for the quorum, in time for the record.
+            self.vouch(b.replica);
+        }
         if b.seq <= self.log.low() || !b.seq.is_multiple_of(self.cfg.checkpoint_interval) {
             return;
         }
@@ -126,6 +135,18 @@ impl<P: Policy> Pbft<P> {
         if !self.log.advance(proof.clone()) {
             return false;
         }
+        self.vouched_now.clear();
+        let matching: Vec<NodeId> = self
+            .checkpoints
+            .get(&seq)
+            .into_iter()
+            .flatten()
+            .filter(|(_, (s, _))| *s == proof.state)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in matching {
+            self.vouch(id);
+        }
         self.persist(Record::Stable(proof));
         self.checkpoints = self.checkpoints.split_off(&seq.saturating_add(1));
         self.guard.collect_below(seq);
@@ -141,6 +162,15 @@ impl<P: Policy> Pbft<P> {
             }
         }
         true
+    }
+
+    /// Counts `id`'s checkpoint for the current stable checkpoint (once).
+    fn vouch(&mut self, id: NodeId) {
+        if self.vouched_now.insert(id)
+            && let Some(v) = self.vouched.get_mut(id.index())
+        {
+            *v += 1;
+        }
     }
 
     /// A pseudo-random element of `ids` (from the seeded RNG).

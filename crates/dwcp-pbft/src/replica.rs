@@ -67,6 +67,11 @@ pub struct Pbft<P: Policy = ClassicPolicy> {
     pub(crate) vc: ViewChangeState,
     pub(crate) guard: SignGuard,
     pub(crate) early: BTreeMap<NodeId, VecDeque<Message>>,
+    /// Per replica, the stable checkpoints it vouched for in time (see
+    /// [`Pbft::checkpoint_votes`]), and who already counted for the current
+    /// stable checkpoint.
+    pub(crate) vouched: Vec<u64>,
+    pub(crate) vouched_now: std::collections::BTreeSet<NodeId>,
     /// Next sequence number to propose (as primary).
     pub(crate) next_seq: u64,
     pub(crate) status_at: Option<Time>,
@@ -120,6 +125,7 @@ impl<P: Policy> Pbft<P> {
         let status_at = config.status_interval.map(|d| Time::ZERO + d);
         let backoff = config.view_change_timeout;
         let window = config.window;
+        let n = config.n;
         Ok(Pbft {
             cfg: config,
             policy,
@@ -137,6 +143,8 @@ impl<P: Policy> Pbft<P> {
             vc: ViewChangeState::new(backoff),
             guard: SignGuard::default(),
             early: BTreeMap::new(),
+            vouched: vec![0; n],
+            vouched_now: std::collections::BTreeSet::new(),
             next_seq: 1,
             status_at,
             resend_at: None,
@@ -183,6 +191,15 @@ impl<P: Policy> Pbft<P> {
             pending: self.reqs.len(),
             ..self.stats.clone()
         }
+    }
+
+    /// Per replica (indexed by id), how many stable checkpoints it vouched
+    /// for in time: this replica received its valid checkpoint message with
+    /// the stable state before the next checkpoint became stable (its own
+    /// included). What a reputation layer counts as timely votes; not
+    /// persisted (a restarted replica counts from zero).
+    pub fn checkpoint_votes(&self) -> &[u64] {
+        &self.vouched
     }
 
     /// The state digest after the last executed batch.

@@ -2,33 +2,41 @@
 //! trust (plain PBFT with the primary rotating every epoch) as baseline.
 //!
 //! Each epoch is a fresh PBFT engine instance under the epoch's policy,
-//! fed `per_epoch` requests at a fixed offered load. At its end, the ledger
-//! is fed from committed, quorum-certified data of an honest replica:
+//! fed `per_epoch` requests at a fixed offered load. T-PBFT's ledger is fed
+//! from the committed log only, so that every honest node computes the same
+//! trust and the same next election:
 //!
-//! - every view the epoch left in which no honest replica obtained a
-//!   prepared certificate (a quorum-signed, transferable proof of progress)
-//!   is a [`Observation::MissedDeadline`] of that view's primary;
-//! - every signer of a stable-checkpoint proof (union over the honest
-//!   replicas' proofs, once per checkpoint) earns a
-//!   [`Observation::TimelyVote`];
-//! - `Fault::Equivocation` evidence (two signed conflicting statements) is
-//!   verified and marks the culprit Byzantine for good; other evidence
-//!   (invalid signatures) counts against the culprit;
-//! - T-PBFT with [`RunConfig::complaints`]: every `(epoch, view)` whose
-//!   primary drew valid late-proposal complaints from `f + 1` distinct
-//!   replicas in the committed log is an [`Observation::LateProposal`] of
-//!   that primary ([`crate::timeliness`]). Each honest replica's host runs a
-//!   [`Monitor`] on its own requests and persisted votes (bound: half the
-//!   request timeout) and submits its signed complaints as requests at the
-//!   start of the next epoch (they are ordered first there, under the next
-//!   primary, and do not take slots from the epoch that raised them).
+//! - once the epoch's requests are delivered, every replica's host builds
+//!   an [`crate::attest::Attestation`] from its own engine (the peers whose
+//!   checkpoints reached it in time, `Pbft::checkpoint_votes`; the views it
+//!   left without preparing anything; the invalid signatures and
+//!   conflicting statements it caught) and submits it, signed; the epoch
+//!   ends when the honest replicas' attestations are committed (its
+//!   duration includes that time), and they feed the ledger
+//!   ([`crate::attest::Attestations::apply`]: each attester's own
+//!   observations as its local trust, a missed deadline against a view's
+//!   primary only on `f + 1` attesters, a permanent Byzantine mark for a
+//!   verified conflicting pair) before the next election;
+//! - with [`RunConfig::complaints`], every `(epoch, view)` whose primary
+//!   drew valid late-proposal complaints from `f + 1` distinct replicas in
+//!   the committed log is an [`Observation::LateProposal`] of that primary
+//!   ([`crate::timeliness`]). Each honest replica's host runs a [`Monitor`]
+//!   on its own requests and persisted votes (bound: half the request
+//!   timeout) and submits its signed complaints as requests at the start of
+//!   the next epoch.
+//!
+//! Attestations and complaints are ordinary requests: T-PBFT pays their
+//! slots, PBFT (equal trust, no ledger needed) does not. Byzantine replicas
+//! attest what their engine saw (silent ones nothing; in
+//! [`Scenario::FalseComplaints`] they also report the first views of every
+//! epoch failed, which takes `f + 1` attesters to count).
 //!
 //! T-PBFT then re-elects from the new scores; the baseline keeps equal
 //! trust.
 
+use crate::attest::{Attestation, Attestations};
 use crate::certificate::GroupSigner;
 use crate::election::{Election, ElectionParams};
-use crate::evidence::PbftEquivocation;
 use crate::policy::{ProposalEndorser, TrustPolicy};
 use crate::timeliness::{Monitor, Tally};
 use dwcp_core::{Duration, Fault, NodeId, Time, rng};
@@ -336,6 +344,9 @@ pub fn run(cfg: &RunConfig) -> RunReport {
     let mut clients = harness::client_keys().publics.clone();
     clients.extend(keys.publics.iter().cloned());
     let complaints = cfg.protocol == Protocol::TPbft && cfg.complaints;
+    // T-PBFT's trust comes from committed attestations; PBFT keeps equal
+    // trust and needs none.
+    let attest = cfg.protocol == Protocol::TPbft;
     let mut tally = Tally::new(f, COMPLAINT_CAP);
     // Complaints filed but not yet committed, per replica.
     let mut carried: BTreeMap<NodeId, Vec<Request>> = BTreeMap::new();
@@ -467,6 +478,39 @@ pub fn run(cfg: &RunConfig) -> RunReport {
             }
             watch(&mut sim, &mut monitors, &mut filed, &keys, base);
         }
+        if attest {
+            // The epoch closes with its attestations committed: what each
+            // replica saw, ordered like requests (their time is T-PBFT's).
+            let mine = attestations_of(&sim, cfg.scenario, &byz, epoch, &keys, base);
+            let at = sim.now();
+            let mut wanted: std::collections::BTreeSet<(u64, u64)> = mine
+                .iter()
+                .filter(|(r, _)| !byz.contains(r))
+                .map(|(_, req)| req.key())
+                .collect();
+            for (&r, req) in &mine {
+                sim.submit(at, r, req.clone());
+            }
+            // The epoch's late-proposal complaints close it too, so that a
+            // slow primary is charged before the next election.
+            watch(&mut sim, &mut monitors, &mut filed, &keys, base);
+            for (&h, reqs) in &filed {
+                for req in reqs.iter().take(COMPLAINT_CAP) {
+                    wanted.insert(req.key());
+                    sim.submit(at, h, req.clone());
+                }
+            }
+            let until = (at + ATTEST_WAIT).min(limit + ATTEST_WAIT);
+            let mut cursor = pos;
+            while !wanted.is_empty() && sim.now() < until && sim.step() {
+                for r in sim.delivered(observer).get(cursor..).unwrap_or(&[]) {
+                    wanted.remove(&r.key());
+                }
+                cursor = sim.delivered(observer).len();
+                watch(&mut sim, &mut monitors, &mut filed, &keys, base);
+            }
+            last = last.max(sim.now().saturating_since(Time::ZERO));
+        }
         let safety = harness::check(&sim).map_err(|v| v.to_string());
         let certified = cfg.protocol == Protocol::TPbft && {
             let log = sim.delivered(observer);
@@ -475,10 +519,18 @@ pub fn run(cfg: &RunConfig) -> RunReport {
             crate::certify_log(&election, seed, !cfg.real_crypto, honest, value).is_some()
         };
         let final_view = sim.engine(observer).map_or(0, |e| e.view());
-        update_ledger(&mut ledger, &sim, &election, final_view, &keys);
+        let log = sim.delivered(observer);
+        // The epoch's committed attestations (identical in every honest
+        // log) feed the ledger.
+        if attest {
+            let mut read = Attestations::new(f, n, epoch);
+            for r in log {
+                read.add(r, base, &clients);
+            }
+            read.apply(&mut ledger, &election, &keys.publics);
+        }
         // Committed complaints (identical in every honest log) charge the
         // primaries that f + 1 replicas found late.
-        let log = sim.delivered(observer);
         let committed = log
             .iter()
             .filter(|r| tally.add(r, base, n, &clients))
@@ -529,6 +581,10 @@ pub fn run(cfg: &RunConfig) -> RunReport {
     RunReport { epochs }
 }
 
+/// How long an epoch waits for its honest replicas' attestations to be
+/// committed (simulated time).
+const ATTEST_WAIT: Duration = Duration::from_secs(10);
+
 /// Most complaints per replica and epoch that count (and that are carried
 /// to the next epoch).
 const COMPLAINT_CAP: usize = 8;
@@ -569,76 +625,93 @@ fn watch(
     }
 }
 
-fn update_ledger<P: dwcp_pbft::Policy + 'static>(
-    ledger: &mut Ledger,
+/// Each replica's attestation about `epoch`, built by its host from its own
+/// engine's records and evidence, as a signed request to submit at the
+/// start of the next epoch. Honest replicas report what they saw, and so do
+/// the Byzantine ones (so that they look honest outside their specific
+/// fault), except that silent ones attest nothing and in
+/// [`Scenario::FalseComplaints`] they also report the epoch's first views
+/// failed (an attempt to frame their primaries).
+fn attestations_of<P: dwcp_pbft::Policy + 'static>(
     sim: &dwcp_sim::Simulation<dwcp_pbft::Pbft<P>>,
-    election: &Election,
-    final_view: u64,
+    scenario: Scenario,
+    byz: &[NodeId],
+    epoch: u64,
     keys: &Keyring,
-) {
-    let n = ledger.n() as u32;
-    let everyone = |ledger: &mut Ledger, subject: NodeId, what: Observation| {
-        for i in 0..n {
-            ledger.observe(NodeId(i), subject, what);
-        }
-    };
-    // Views in which some honest replica holds a prepared certificate made
-    // progress; the primary of a view left without one is charged.
-    let mut progressed = std::collections::BTreeSet::new();
-    for r in 0..n {
-        if !sim.is_honest(NodeId(r)) {
-            continue;
-        }
-        for rec in sim.persisted(NodeId(r)) {
-            if let Record::Prepared(p) = rec {
-                progressed.insert(p.pre_prepare.body.view);
+    base: u64,
+) -> BTreeMap<NodeId, Request> {
+    let n = sim.config().n as u32;
+    let mut out = BTreeMap::new();
+    for r in (0..n).map(NodeId) {
+        let a = if !byz.contains(&r) {
+            observed(sim, r, epoch)
+        } else if scenario == Scenario::FalseComplaints {
+            Attestation {
+                failed_views: (0..FRAMED_VIEWS).collect(),
+                ..observed(sim, r, epoch)
             }
-        }
-    }
-    for w in 0..final_view {
-        if !progressed.contains(&w) {
-            everyone(ledger, election.primary(w), Observation::MissedDeadline);
-        }
-    }
-    // Union over every honest replica's stable-checkpoint proofs: each proof
-    // holds only the first quorum its owner saw, so one replica's proofs
-    // would always miss the slowest honest signers.
-    let mut credited = std::collections::BTreeSet::new();
-    for r in 0..n {
-        if !sim.is_honest(NodeId(r)) {
+        } else if scenario == Scenario::SilentPrimaries {
             continue;
-        }
-        for rec in sim.persisted(NodeId(r)) {
-            if let Record::Stable(proof) = rec {
-                for (signer, _) in &proof.signatures {
-                    credited.insert((proof.seq, *signer));
-                }
-            }
-        }
+        } else {
+            observed(sim, r, epoch)
+        };
+        out.insert(r, a.to_request(r, &keys.secrets[r.index()], base));
     }
-    for (_, signer) in credited {
-        everyone(ledger, signer, Observation::TimelyVote);
-    }
+    out
+}
+
+/// What replica `r` saw in `epoch`: the signers of its stable-checkpoint
+/// proofs, the views it left without preparing anything, and the invalid
+/// signatures and conflicting statements it caught.
+fn observed<P: dwcp_pbft::Policy + 'static>(
+    sim: &dwcp_sim::Simulation<dwcp_pbft::Pbft<P>>,
+    r: NodeId,
+    epoch: u64,
+) -> Attestation {
+    let prepared: std::collections::BTreeSet<u64> = sim
+        .persisted(r)
+        .iter()
+        .filter_map(|rec| match rec {
+            Record::Prepared(p) => Some(p.pre_prepare.body.view),
+            _ => None,
+        })
+        .collect();
+    let engine = sim.engine(r);
+    let timely: Vec<(NodeId, u32)> = engine
+        .map(|e| e.checkpoint_votes())
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .filter(|(i, k)| *i != r.index() && **k > 0)
+        .map(|(i, k)| (NodeId(i as u32), (*k).min(u64::from(u32::MAX)) as u32))
+        .collect();
+    let final_view = engine.map_or(0, |e| e.view());
+    let failed: Vec<u64> = (0..final_view).filter(|v| !prepared.contains(v)).collect();
+    let skip = failed.len().saturating_sub(crate::attest::MAX_VIEWS);
+    let mut invalid: BTreeMap<NodeId, u32> = BTreeMap::new();
+    let mut conflicts = vec![];
     for (_, reporter, ev) in sim.evidence() {
-        if !sim.is_honest(*reporter) {
+        if *reporter != r {
             continue;
         }
         match &ev.fault {
-            Fault::Equivocation { first, second } => {
-                let proof = PbftEquivocation {
-                    culprit: ev.culprit,
-                    first,
-                    second,
-                    publics: &keys.publics,
-                };
-                if !ledger.mark_byzantine(&proof) {
-                    ledger.observe(*reporter, ev.culprit, Observation::Equivocation);
-                }
-            }
-            Fault::InvalidSignature => {
-                ledger.observe(*reporter, ev.culprit, Observation::InvalidSignature)
+            Fault::InvalidSignature => *invalid.entry(ev.culprit).or_default() += 1,
+            Fault::Equivocation { first, second }
+                if conflicts.len() < crate::attest::MAX_EVIDENCE
+                    && first.len() <= crate::attest::MAX_STATEMENT
+                    && second.len() <= crate::attest::MAX_STATEMENT
+                    && !conflicts.iter().any(|(c, _, _)| *c == ev.culprit) =>
+            {
+                conflicts.push((ev.culprit, first.clone(), second.clone()));
             }
             _ => {}
         }
+    }
+    Attestation {
+        epoch,
+        timely,
+        failed_views: failed.into_iter().skip(skip).collect(),
+        invalid: invalid.into_iter().collect(),
+        conflicts,
     }
 }

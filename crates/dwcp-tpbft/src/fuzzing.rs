@@ -194,7 +194,7 @@ pub fn complaints(keys: &dwcp_crypto::Keyring, data: &[u8]) -> usize {
     use crate::timeliness::{Complaint, TAG, Tally};
     use dwcp_pbft::Request;
     use std::collections::BTreeMap;
-    const N: usize = 5;
+    const N: usize = 4;
     const BASE: u64 = 2;
     const CAP: usize = 8;
     let mut clients = keys.publics[..2.min(keys.publics.len())].to_vec();
@@ -257,4 +257,43 @@ pub fn complaints(keys: &dwcp_crypto::Keyring, data: &[u8]) -> usize {
         );
     }
     charges
+}
+
+/// Reads arbitrary bytes as committed requests (chunks of up to 255 bytes,
+/// each a raw payload under the attestation tag or a decoded request) into
+/// an [`crate::attest::Attestations`] reader over `keys.len()` replicas and
+/// applies it to a fresh ledger. Returns the number of counted
+/// attestations; never panics, and never counts more than one per replica.
+pub fn attestations(keys: &dwcp_crypto::Keyring, data: &[u8]) -> usize {
+    use crate::attest::{Attestations, TAG};
+    use dwcp_pbft::Request;
+    use dwcp_reputation::{Ledger, LedgerConfig};
+    const BASE: u64 = 1;
+    let n = keys.len();
+    let Ok(election) = Election::equal(n, 0) else {
+        return 0;
+    };
+    let mut clients = keys.publics[..1.min(n)].to_vec();
+    clients.extend(keys.publics.iter().cloned());
+    let mut read = Attestations::new(election.f, n, 0);
+    let mut rest = data;
+    let mut counted = 0;
+    while let Some((&len, tail)) = rest.split_first() {
+        let (chunk, tail) = tail.split_at((len as usize).min(tail.len()));
+        rest = tail;
+        let req = match codec::decode_bounded::<Request>(chunk, 1 << 12) {
+            Ok(r) => r,
+            Err(_) => {
+                let mut payload = TAG.to_vec();
+                payload.extend_from_slice(chunk);
+                let client = BASE + u64::from(len) % (n as u64 + 1);
+                Request::new(client, u64::from(len), payload)
+            }
+        };
+        counted += usize::from(read.add(&req, BASE, &clients));
+    }
+    assert!(read.attesters().len() <= n, "more attesters than replicas");
+    let mut ledger = Ledger::new(n, LedgerConfig::default());
+    read.apply(&mut ledger, &election, &keys.publics);
+    counted
 }

@@ -7,7 +7,12 @@
 //! ## How to use this crate
 //!
 //! 1. **Score** members with a [`dwcp_reputation::Ledger`] fed from the
-//!    committed log (see [`epochs`] for the observations this crate derives).
+//!    committed log only: each replica's host submits a signed
+//!    [`attest::Attestation`] of what its engine saw at the end of an epoch
+//!    (`Pbft::checkpoint_votes`, views it left without preparing, invalid
+//!    signatures, conflicting statements), and every node reads the committed
+//!    ones with [`attest::Attestations`] (plus [`timeliness`] complaints);
+//!    [`epochs`] drives this loop.
 //! 2. **Elect** each epoch with [`Election::elect`]`(&scores, &params,
 //!    epoch)`: a ranking, a consensus group (the
 //!    [`ElectionParams::consensus_group`] most trusted, at least `3f + 1`;
@@ -99,6 +104,7 @@
 //! - `dwcp-sim`: the simulator used by [`epochs`].
 //! - `serde`: wire format of certificates.
 
+pub mod attest;
 mod certificate;
 mod election;
 pub mod epochs;

@@ -1,3 +1,4 @@
+mod attest;
 mod certificates;
 mod evidence;
 mod group;

@@ -46,7 +46,9 @@ fn equivocating_primaries_are_caught_by_relayed_pre_prepares_and_excluded() {
             .collect::<Vec<_>>()
     );
     assert!(t.epochs[0].primary_group.contains(&NodeId(0)));
-    // Both primaries lead in epoch 0 (views 0 and 1) and are caught there.
+    // Both primaries lead in epoch 0 (views 0 and 1) and are caught there;
+    // the conflicting pairs reach every ledger through the attestations
+    // that close the epoch.
     assert_eq!(t.epochs[0].marked, vec![NodeId(0), NodeId(1)]);
     assert!(t.epochs[0].view_changes >= 2);
     // Marked for good: trust 0 and never in the primary group again, so
@@ -171,8 +173,9 @@ fn slow_primaries_keep_safety_and_their_views() {
     assert!(t.safe());
     assert_eq!(t.decisions(), 3 * 12);
     assert_eq!(t.view_changes(), 0);
-    // Epochs they open are slower than the honest one (epoch 2).
+    // The epoch node 0 opens is slower than the honest ones (node 0 is
+    // charged when it closes, so node 1's turn comes later).
     let delay = epochs::slow_delay(&dwcp_pbft::PbftConfig::new(7).unwrap());
-    assert!(t.epochs[0].duration >= delay && t.epochs[1].duration >= delay);
-    assert!(t.epochs[2].duration < delay);
+    assert!(t.epochs[0].duration >= delay);
+    assert!(t.epochs[1].duration < delay && t.epochs[2].duration < delay);
 }

@@ -32,8 +32,10 @@ fn summary(r: &epochs::RunReport) -> Vec<(NodeId, Vec<NodeId>, u64, Vec<NodeId>)
         .collect()
 }
 
-/// Whether the slow nodes were charged, fell below the group threshold and
-/// stopped leading from epoch 3 on, with no honest node charged.
+/// Whether the slow nodes were charged and fell below the group threshold,
+/// every epoch a slow node led charged it when it closed and was followed
+/// by at least three epochs it did not lead, and no honest node was
+/// charged.
 fn slow_excluded(r: &epochs::RunReport, slow: &[NodeId]) -> Result<(), String> {
     let tau = 0.5 / 7.0;
     let charged: Vec<NodeId> = r
@@ -52,10 +54,19 @@ fn slow_excluded(r: &epochs::RunReport, slow: &[NodeId]) -> Result<(), String> {
             return Err(format!("{s} never below the group threshold"));
         }
     }
-    match r.epochs[3..].iter().find(|e| slow.contains(&leader(e))) {
-        Some(e) => Err(format!("{} leads epoch {}", leader(e), e.epoch)),
-        None => Ok(()),
+    for (i, e) in r.epochs.iter().enumerate() {
+        let s = leader(e);
+        if !slow.contains(&s) {
+            continue;
+        }
+        if !e.late_charged.contains(&s) {
+            return Err(format!("{s} led epoch {} uncharged", e.epoch));
+        }
+        if let Some(again) = r.epochs[i + 1..].iter().take(3).find(|x| leader(x) == s) {
+            return Err(format!("{s} leads epoch {} again", again.epoch));
+        }
     }
+    Ok(())
 }
 
 #[test]
