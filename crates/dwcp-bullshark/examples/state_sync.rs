@@ -1,10 +1,10 @@
 //! How fast a node that was down for hundreds of rounds rejoins by state
 //! sync, and what the sync costs on the wire.
 //!
-//! `cargo run --release -p dwcp-bullshark --example state_sync -- [n] [down_s]`
+//! `cargo run --release -p dwcp-bullshark --example state_sync -- [n] [down_s] [real]`
 //! (default 4 nodes, node n-1 down from 1 s for 14 s; GC depth 10, 20 rounds
-//! of archive, a checkpoint every 4 rounds; reputation schedule; mock keys;
-//! the simulator's default network).
+//! of archive, a checkpoint every 4 rounds; reputation schedule; mock keys,
+//! or real sr25519/BLS keys with `real`; the simulator's default network).
 
 use dwcp_bullshark::Reputation;
 use dwcp_bullshark::harness::{self, CryptoMode};
@@ -20,7 +20,8 @@ fn main() {
     cfg.sync_retention = 20;
     cfg.checkpoint_interval = 4;
     let o = dwcp_bullshark::orderer_with_reputation(&cfg, Reputation::default());
-    let keys = CryptoMode::InsecureMock.keys(n, 1);
+    let crypto = CryptoMode::choose(args.iter().any(|a| a == "real"));
+    let keys = crypto.keys(n, 1);
     let sim_cfg = SimConfig::new(n, 1).with_network(NetworkConfig::default());
     let mut sim = dwcp_narwhal::harness::cluster(cfg, sim_cfg, keys, move |_| o.clone());
     let lagger = NodeId(n as u32 - 1);
