@@ -22,8 +22,9 @@
 //!   the committed log is an [`Observation::LateProposal`] of that primary
 //!   ([`crate::timeliness`]). Each honest replica's host runs a [`Monitor`]
 //!   on its own requests and persisted votes (bound: half the request
-//!   timeout) and submits its signed complaints as requests at the start of
-//!   the next epoch.
+//!   timeout) and submits its signed complaints as requests with its
+//!   attestation when the epoch closes (those not committed by then are
+//!   submitted again at the start of the next epoch).
 //!
 //! Attestations and complaints are ordinary requests: T-PBFT pays their
 //! slots, PBFT (equal trust, no ledger needed) does not. Byzantine replicas
@@ -596,7 +597,7 @@ const FRAMED_VIEWS: u64 = 2;
 /// Each honest replica's host feeds its monitor the records its engine
 /// persisted since the last step (at the current time): installed views,
 /// stable checkpoints and its own prepare votes (with the batch), and keeps
-/// the complaints for the next epoch boundary.
+/// the complaints for the epoch's close.
 fn watch(
     sim: &mut Simulation<Pbft<TrustPolicy>>,
     monitors: &mut BTreeMap<NodeId, (Monitor, usize)>,
@@ -626,8 +627,8 @@ fn watch(
 }
 
 /// Each replica's attestation about `epoch`, built by its host from its own
-/// engine's records and evidence, as a signed request to submit at the
-/// start of the next epoch. Honest replicas report what they saw, and so do
+/// engine's records and evidence, as a signed request to submit when the
+/// epoch closes. Honest replicas report what they saw, and so do
 /// the Byzantine ones (so that they look honest outside their specific
 /// fault), except that silent ones attest nothing and in
 /// [`Scenario::FalseComplaints`] they also report the epoch's first views

@@ -21,10 +21,10 @@
 //!    client request ([`Complaint::to_request`], client id
 //!    `client_base + replica`), and submits it like any request, so it is
 //!    ordered into the committed log. [`crate::epochs`] submits the
-//!    complaints of an epoch at the start of the next one, under the next
-//!    primary: a slow or censoring primary cannot hold them back, and they
-//!    take no slots from the epoch that raised them (submitting them at once
-//!    works too, but a slow primary then delays them to its next proposal).
+//!    complaints of an epoch when it closes, with the replicas'
+//!    attestations ([`crate::attest`]), and again at the start of the next
+//!    epoch, under the next primary, if they were not committed by then (a
+//!    censoring primary cannot hold them back for good).
 //! 3. **Tally** ([`Tally`]): every honest node reads the same committed log,
 //!    checks each complaint's signature and charges the primary once per
 //!    `(epoch, view)` for which `f + 1` **distinct** replicas' valid
