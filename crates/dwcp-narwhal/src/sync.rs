@@ -103,7 +103,11 @@ impl<O: Orderer> Narwhal<O> {
             .max(self.dag.highest_round())
             .max(self.dag.gc_round())
             .max(self.orderer.last_committed_round());
-        round > mine + self.cfg.gc_depth + self.cfg.sync_retention / 2
+        let margin = self
+            .cfg
+            .gc_depth
+            .saturating_add(self.cfg.sync_retention / 2);
+        round > mine.saturating_add(margin)
     }
 
     /// Called once per ordered certificate: the running sequence digest and
