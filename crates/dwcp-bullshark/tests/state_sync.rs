@@ -6,7 +6,7 @@
 use dwcp_bullshark::harness::{self, CryptoMode};
 use dwcp_bullshark::{BullsharkNode, Reputation};
 use dwcp_core::{Digest, Duration, NodeId, Output, Target, Time};
-use dwcp_narwhal::harness::check_synced;
+use dwcp_narwhal::harness::{check_synced, delivered_all, submit_and_deliver};
 use dwcp_narwhal::{Message, NarwhalConfig, Orderer, SyncState};
 use dwcp_sim::adversary::FnAdversary;
 use dwcp_sim::{AdversaryCtx, FaultEvent, NetworkConfig, OutputOf, SimConfig, Simulation};
@@ -31,21 +31,6 @@ fn cluster(n: usize, seed: u64, reputation: bool) -> Simulation<BullsharkNode> {
     let keys = CryptoMode::InsecureMock.keys(n, seed);
     let sim = SimConfig::new(n, seed).with_network(NetworkConfig::default());
     dwcp_narwhal::harness::cluster(cfg, sim, keys, move |_| o.clone())
-}
-
-/// Whether every running honest node delivered every id in `ids`.
-fn all_delivered(sim: &Simulation<BullsharkNode>, ids: std::ops::Range<u64>) -> bool {
-    sim.honest()
-        .into_iter()
-        .filter(|id| sim.is_up(*id))
-        .all(|id| {
-            let got: std::collections::BTreeSet<u64> = sim
-                .delivered(id)
-                .iter()
-                .flat_map(|v| v.txs.iter().copied())
-                .collect();
-            ids.clone().all(|t| got.contains(&t))
-        })
 }
 
 /// The jump markers in `node`'s log.
@@ -76,14 +61,8 @@ fn node_down_for_many_windows_rejoins_with_the_same_order() {
     sim.run_until(Time::from_millis(990));
     let crash_round = sim.engine(lagger).unwrap().round();
     // Transactions 1000.. go to everybody after the restart.
-    let late = (0..60u64).map(|i| {
-        let node = NodeId((i % 4) as u32);
-        let at = Time::from_secs(16) + Duration::from_millis(30) * (i as u32);
-        (at, node, harness::tx(1000 + i, 16))
-    });
-    sim.submit_many(late.collect::<Vec<_>>());
     assert!(
-        sim.run_until_cond(Time::from_secs(40), |s| all_delivered(s, 1000..1060)),
+        submit_and_deliver(&mut sim, Time::from_secs(16), 1000, 60, Time::from_secs(40)),
         "the restarted node did not catch up"
     );
     let cfg = sync_config(4);
@@ -105,17 +84,14 @@ fn node_down_for_many_windows_rejoins_with_the_same_order() {
     let t = sim.now();
     sim.schedule(t + Duration::from_millis(100), FaultEvent::Crash(lagger));
     sim.schedule(t + Duration::from_millis(600), FaultEvent::Restart(lagger));
-    let again = (0..20u64).map(|i| {
-        let at = t + Duration::from_secs(1) + Duration::from_millis(30) * (i as u32);
-        (at, NodeId((i % 4) as u32), harness::tx(2000 + i, 16))
-    });
-    sim.submit_many(again.collect::<Vec<_>>());
-    assert!(
-        sim.run_until_cond(t + Duration::from_secs(20), |s| all_delivered(
-            s,
-            2000..2020
-        ))
-    );
+    let resume = t + Duration::from_secs(1);
+    assert!(submit_and_deliver(
+        &mut sim,
+        resume,
+        2000,
+        20,
+        t + Duration::from_secs(20)
+    ));
     assert_eq!(
         jumps(&sim, lagger).len(),
         1,
@@ -210,7 +186,7 @@ fn f_forged_checkpoints_are_not_adopted() {
         s.honest()
             .into_iter()
             .filter(|id| s.is_up(*id))
-            .all(|id| harness::delivered_txs(s, id) > 0 && all_up_to(s, id, 1000..1040))
+            .all(|id| harness::delivered_txs(s, id) > 0 && delivered_all(s, id, 1000..1040))
     });
     assert!(ok, "the lagging node did not catch up");
     let marks = jumps(&sim, lagger);
@@ -223,15 +199,6 @@ fn f_forged_checkpoints_are_not_adopted() {
         .iter()
         .any(|k| k.kind == "sync-response" && k.sent > 0);
     assert!(forged_offers);
-}
-
-fn all_up_to(sim: &Simulation<BullsharkNode>, id: NodeId, ids: std::ops::Range<u64>) -> bool {
-    let got: std::collections::BTreeSet<u64> = sim
-        .delivered(id)
-        .iter()
-        .flat_map(|v| v.txs.iter().copied())
-        .collect();
-    ids.clone().all(|t| got.contains(&t))
 }
 
 /// A Byzantine node floods node 0 with sync requests and junk offers on
@@ -315,13 +282,8 @@ fn node_isolated_for_many_windows_rejoins_with_the_same_order() {
         Duration::from_millis(50),
         &[NodeId(0), NodeId(1), NodeId(3)],
     );
-    let late = (0..60u64).map(|i| {
-        let at = Time::from_secs(16) + Duration::from_millis(30) * (i as u32);
-        (at, NodeId((i % 4) as u32), harness::tx(1000 + i, 16))
-    });
-    sim.submit_many(late.collect::<Vec<_>>());
     assert!(
-        sim.run_until_cond(Time::from_secs(40), |s| all_delivered(s, 1000..1060)),
+        submit_and_deliver(&mut sim, Time::from_secs(16), 1000, 60, Time::from_secs(40)),
         "the isolated node did not catch up"
     );
     assert_eq!(jumps(&sim, lagger).len(), 1, "exactly one jump");

@@ -174,6 +174,54 @@ pub fn check<O: Orderer + 'static>(sim: &Simulation<Narwhal<O>>) -> Result<(), V
     Ok(())
 }
 
+/// Whether `node` delivered every transaction id in `ids`.
+pub fn delivered_all<O: Orderer + 'static>(
+    sim: &Simulation<Narwhal<O>>,
+    node: NodeId,
+    ids: std::ops::Range<u64>,
+) -> bool {
+    let got: std::collections::BTreeSet<u64> = sim
+        .delivered(node)
+        .iter()
+        .flat_map(|v| v.txs.iter().copied())
+        .collect();
+    ids.clone().all(|t| got.contains(&t))
+}
+
+/// Whether every running honest node delivered every id in `ids`.
+pub fn all_delivered<O: Orderer + 'static>(
+    sim: &Simulation<Narwhal<O>>,
+    ids: std::ops::Range<u64>,
+) -> bool {
+    sim.honest()
+        .into_iter()
+        .filter(|id| sim.is_up(*id))
+        .all(|id| delivered_all(sim, id, ids.clone()))
+}
+
+/// Submits `count` 16-byte transactions with ids `first..first + count`,
+/// one every 30 ms from `at`, round robin over all nodes, then runs until
+/// every running honest node delivered them all; `false` if `deadline`
+/// passes first.
+pub fn submit_and_deliver<O: Orderer + 'static>(
+    sim: &mut Simulation<Narwhal<O>>,
+    at: Time,
+    first: u64,
+    count: u64,
+    deadline: Time,
+) -> bool {
+    let n = sim.config().n.max(1) as u64;
+    let load: Vec<_> = (0..count)
+        .map(|i| {
+            let t = at + Duration::from_millis(30) * (i as u32);
+            (t, NodeId((i % n) as u32), tx(first + i, 16))
+        })
+        .collect();
+    sim.submit_many(load);
+    let ids = first..first + count;
+    sim.run_until_cond(deadline, |s| all_delivered(s, ids.clone()))
+}
+
 /// How many distinct transactions `node` delivered.
 pub fn delivered_txs<O: Orderer + 'static>(sim: &Simulation<Narwhal<O>>, node: NodeId) -> usize {
     sim.delivered(node).iter().map(|v| v.txs.len()).sum()

@@ -3,25 +3,9 @@
 //! there on delivers exactly the others' order (checked from the logs).
 
 use dwcp_core::{Duration, NodeId, Time};
-use dwcp_narwhal::harness::check_synced;
-use dwcp_sim::{FaultEvent, NetworkConfig, SimConfig, Simulation};
-use dwcp_tusk::TuskNode;
+use dwcp_narwhal::harness::{check_synced, submit_and_deliver};
+use dwcp_sim::{FaultEvent, NetworkConfig, SimConfig};
 use dwcp_tusk::harness::{self, CryptoMode};
-use std::collections::BTreeSet;
-
-fn all_delivered(sim: &Simulation<TuskNode>, ids: std::ops::Range<u64>) -> bool {
-    sim.honest()
-        .into_iter()
-        .filter(|id| sim.is_up(*id))
-        .all(|id| {
-            let got: BTreeSet<u64> = sim
-                .delivered(id)
-                .iter()
-                .flat_map(|v| v.txs.iter().copied())
-                .collect();
-            ids.clone().all(|t| got.contains(&t))
-        })
-}
 
 #[test]
 fn tusk_node_down_for_many_windows_rejoins_with_the_same_order() {
@@ -45,13 +29,8 @@ fn tusk_node_down_for_many_windows_rejoins_with_the_same_order() {
     );
     sim.run_until(Time::from_millis(990));
     let crash_round = sim.engine(lagger).unwrap().round();
-    let late = (0..60u64).map(|i| {
-        let at = Time::from_secs(16) + Duration::from_millis(30) * (i as u32);
-        (at, NodeId((i % 4) as u32), harness::tx(1000 + i, 16))
-    });
-    sim.submit_many(late.collect::<Vec<_>>());
     assert!(
-        sim.run_until_cond(Time::from_secs(40), |s| all_delivered(s, 1000..1060)),
+        submit_and_deliver(&mut sim, Time::from_secs(16), 1000, 60, Time::from_secs(40)),
         "the restarted node did not catch up"
     );
     let marks: Vec<_> = sim
