@@ -75,6 +75,32 @@ impl Selector for AllClients {
     }
 }
 
+/// Every client, every round, through a fixed relay tree: each listed
+/// `(child, relay)` pair sends its update through the relay, the others
+/// upload directly. For tests and deployments with a static topology.
+#[derive(Clone, Debug, Default)]
+pub struct FixedRelays {
+    relays: Vec<(NodeId, NodeId)>,
+}
+
+impl FixedRelays {
+    /// The tree given as `(child, relay)` id pairs.
+    pub fn new(pairs: &[(u32, u32)]) -> FixedRelays {
+        FixedRelays {
+            relays: pairs.iter().map(|&(c, p)| (NodeId(c), NodeId(p))).collect(),
+        }
+    }
+}
+
+impl Selector for FixedRelays {
+    fn plan(&mut self, _round: u64, clients: &[NodeId], _rng: &mut Rng) -> RoundPlan {
+        RoundPlan {
+            participants: clients.to_vec(),
+            relays: self.relays.clone(),
+        }
+    }
+}
+
 /// `per_round` clients drawn uniformly without replacement, direct uplink
 /// (the FedAvg baseline).
 #[derive(Clone, Copy, Debug)]

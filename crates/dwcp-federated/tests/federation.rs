@@ -2,13 +2,12 @@
 //! resynchronisation after a missed compressed round, Byzantine clients,
 //! determinism, and that training actually learns.
 
-use dwcp_core::rng::Rng;
 use dwcp_core::{Duration, NodeId};
 use dwcp_federated::aggregate::Rule;
 use dwcp_federated::bench::{Method, Setup, build, drive};
 use dwcp_federated::compress::Compression;
 use dwcp_federated::data::digits;
-use dwcp_federated::select::{RoundPlan, Selector};
+use dwcp_federated::select::FixedRelays;
 use dwcp_federated::sim::Attack;
 
 fn small(rounds: u64) -> Setup {
@@ -95,27 +94,16 @@ fn a_client_that_missed_a_compressed_round_resynchronises() {
     assert_eq!(c3.model(), f.clients[&NodeId(1)].model());
 }
 
-#[derive(Debug)]
-struct Tree;
-
-impl Selector for Tree {
-    fn plan(&mut self, _round: u64, clients: &[NodeId], _rng: &mut Rng) -> RoundPlan {
-        RoundPlan {
-            participants: clients.to_vec(),
-            relays: vec![
-                (NodeId(2), NodeId(1)),
-                (NodeId(3), NodeId(1)),
-                (NodeId(5), NodeId(4)),
-            ],
-        }
-    }
+/// Clients 1 and 4 relay for 2, 3 and 5.
+fn tree() -> Box<FixedRelays> {
+    Box::new(FixedRelays::new(&[(2, 1), (3, 1), (5, 4)]))
 }
 
 #[test]
 fn relays_aggregate_their_subtree_and_match_direct_fedavg() {
     let d = digits();
     let m = Method::dense();
-    let (mut relayed, test) = build(&d, &small(3), &m, Some(Box::new(Tree)), true, 2).unwrap();
+    let (mut relayed, test) = build(&d, &small(3), &m, Some(tree()), true, 2).unwrap();
     let rr = drive(&mut relayed, &test, &small(3), &m, 2);
     for o in &relayed.outcomes {
         assert_eq!((o.accepted, o.contributors, o.missing), (2, 5, 0));
@@ -138,14 +126,14 @@ fn relays_aggregate_their_subtree_and_match_direct_fedavg() {
         rule: Rule::Krum { f: 1 },
         ..Method::dense()
     };
-    assert!(build(&d, &small(3), &krum, Some(Box::new(Tree)), true, 2).is_err());
+    assert!(build(&d, &small(3), &krum, Some(tree()), true, 2).is_err());
 }
 
 #[test]
 fn a_relay_offline_loses_its_subtree_but_the_round_goes_on() {
     let d = digits();
     let m = Method::dense();
-    let (mut f, test) = build(&d, &small(2), &m, Some(Box::new(Tree)), true, 2).unwrap();
+    let (mut f, test) = build(&d, &small(2), &m, Some(tree()), true, 2).unwrap();
     f.offline.insert(NodeId(4));
     drive(&mut f, &test, &small(2), &m, 2);
     for o in &f.outcomes {

@@ -7,13 +7,12 @@
 //! with evidence naming its sender, rounds keep closing, and the model
 //! still learns.
 
-use dwcp_core::rng::Rng;
 use dwcp_core::{Duration, Engine, Fault, NodeId, Output, Time};
 use dwcp_federated::config::FlConfig;
 use dwcp_federated::data::{Dataset, digits, dirichlet_partition, stratified_split};
 use dwcp_federated::message::{FlMessage, Update};
 use dwcp_federated::model::accuracy_of;
-use dwcp_federated::select::{RoundPlan, Selector};
+use dwcp_federated::select::{FixedRelays, Selector};
 use dwcp_federated::server::{Checkpoint, RoundOutcome, Server, ServerRequest};
 use dwcp_federated::{client::Client, wire::encode_dense_raw};
 use dwcp_sim::adversary::{Adversary, AdversaryCtx};
@@ -256,29 +255,19 @@ fn rounds_survive_loss_duplicates_dropouts_stragglers_and_bad_updates() {
     assert!(acc > 0.85, "accuracy {acc}");
 }
 
-/// Clients 1 and 4 relay for 2, 3 and 5, 6, 7; everyone takes part.
-#[derive(Debug)]
-struct Tree;
-
-impl Selector for Tree {
-    fn plan(&mut self, _round: u64, clients: &[NodeId], _rng: &mut Rng) -> RoundPlan {
-        RoundPlan {
-            participants: clients.to_vec(),
-            relays: [(2, 1), (3, 1), (5, 4), (6, 4), (7, 4)]
-                .iter()
-                .map(|&(c, p)| (NodeId(c), NodeId(p)))
-                .collect(),
-        }
-    }
-}
-
 #[test]
 fn relays_aggregate_through_a_duplicating_network_and_survive_a_child_crash() {
     let network = NetworkConfig {
         duplicate: 0.2,
         ..NetworkConfig::default()
     };
-    let (mut sim, cfg, test) = federation(network, Some(|| Box::new(Tree)));
+    let (mut sim, cfg, test) = federation(
+        network,
+        Some(|| {
+            // Clients 1 and 4 relay for 2, 3 and 5, 6, 7; everyone takes part.
+            Box::new(FixedRelays::new(&[(2, 1), (3, 1), (5, 4), (6, 4), (7, 4)]))
+        }),
+    );
     sim.submit(Time::ZERO, NodeId(0), ServerRequest::Start);
     // Child 6 of relay 4 crashes after about seven rounds (~30 ms each):
     // from then on relay 4 flushes at its relay deadline without it.
